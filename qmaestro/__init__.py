@@ -1,0 +1,11 @@
+"""qmaestro: a MAESTRO-exact, precision-aware analytical cost model for spatial DNN accelerators."""
+from .accelerator import Accelerator
+from .errors import (CapacityError, DFSLError, InputError, InvalidMappingError, PrecisionError,
+                     QMaestroError)
+from .layer import Layer
+from .mapping import Cluster, Map, Mapping, SpatialMap, TemporalMap
+from .precision import NumberFormat, Precision
+
+__all__ = ["Accelerator", "Layer", "Mapping", "Map", "Cluster", "SpatialMap", "TemporalMap", "NumberFormat",
+           "Precision", "QMaestroError", "InputError", "PrecisionError", "DFSLError", "InvalidMappingError",
+           "CapacityError"]
