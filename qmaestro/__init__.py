@@ -1,5 +1,6 @@
 """qmaestro: a MAESTRO-exact, precision-aware analytical cost model for spatial DNN accelerators."""
 from .accelerator import Accelerator
+from .evaluate import BatchEvaluation, Evaluation, evaluate, evaluate_batch
 from .errors import (CapacityError, DFSLError, InputError, InvalidMappingError, PrecisionError,
                      QMaestroError)
 from .layer import Layer
@@ -8,4 +9,4 @@ from .precision import NumberFormat, Precision
 
 __all__ = ["Accelerator", "Layer", "Mapping", "Map", "Cluster", "SpatialMap", "TemporalMap", "NumberFormat",
            "Precision", "QMaestroError", "InputError", "PrecisionError", "DFSLError", "InvalidMappingError",
-           "CapacityError"]
+           "CapacityError", "evaluate", "evaluate_batch", "Evaluation", "BatchEvaluation"]

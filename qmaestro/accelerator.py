@@ -81,7 +81,10 @@ class Accelerator:
         kw = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         kw.setdefault("name", Path(where).stem if where.endswith((".yaml", ".yml")) else "custom")
         if "precisions" in kw:
-            kw["precisions"] = tuple(str(p).lower() for p in kw["precisions"])
+            precs = kw["precisions"]
+            if not isinstance(precs, (list, tuple)):
+                precs = [precs]  # `precisions: int8` means one precision, not the characters of 'int8'
+            kw["precisions"] = tuple(str(p).lower() for p in precs)
         if "tech" in kw and not isinstance(kw["tech"], Mapping):
             raise InputError("tech must be a mapping of overrides", f"{where}.tech", "see qmaestro/data/tech.yaml")
         return cls(**kw)

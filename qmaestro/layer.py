@@ -120,7 +120,16 @@ class Layer:
                 if k in d:
                     kw[k] = d[k]
             stride = d.get("stride", 1)
+            if isinstance(stride, (list, tuple)) and len(stride) != 2:
+                raise InputError(f"stride must be one number or [stride_y, stride_x], got {stride!r}",
+                                 f"{where}.stride", "write stride: 2 or stride: [2, 1]")
             sy, sx = (stride, stride) if not isinstance(stride, (list, tuple)) else tuple(stride)
+            if d.get("padding", 0) not in (0, [0, 0], (0, 0)):
+                raise InputError(f"padding {d['padding']!r} is not applied: Y/X are input sizes including padding",
+                                 f"{where}.padding", "add the padding to Y and X (Y + 2 x padding) and remove padding")
+            if typ == "CONV" and d.get("groups", 1) != 1:
+                raise InputError(f"grouped convolution (groups: {d['groups']!r}) is not modelled",
+                                 f"{where}.groups", "use type: DSCONV for depthwise layers, or split the groups")
             kw["stride_y"] = d.get("stride_y", sy)
             kw["stride_x"] = d.get("stride_x", sx)
         return cls(**kw)

@@ -106,8 +106,12 @@ class Precision:
         if self.weights.kind in LIGHTPE_WEIGHT_BITS and self.activations.bits == LIGHTPE_ACTIVATION_BITS \
                 and self.outputs == self.activations:
             return self.weights.kind
-        base = f"w{self.weights.name}-a{self.activations.name}"
-        return base if self.outputs == self.activations else f"{base}-o{self.outputs.name}"
+        fmts = [("w", self.weights), ("a", self.activations)]
+        if self.outputs != self.activations:
+            fmts.append(("o", self.outputs))
+        if all(f.kind == "int" for _, f in fmts):
+            return "".join(f"{tag}{f.bits}" for tag, f in fmts)  # e.g. w4a8
+        return "/".join(f"{tag}:{f.name}" for tag, f in fmts)  # e.g. w:fp16/a:int8
 
     def __str__(self) -> str:
         return self.name

@@ -17,6 +17,8 @@ def load_yaml(path: str | Path) -> Any:
         text = p.read_text()
     except OSError as err:
         raise InputError(f"cannot read file ({err.strerror})", str(p), "check permissions") from None
+    except UnicodeDecodeError:
+        raise InputError("not a text file (invalid UTF-8)", str(p), "give a YAML text file") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:

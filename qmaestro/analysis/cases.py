@@ -1,0 +1,113 @@
+"""Iteration cases of one cluster level: per directive its init / steady / edge states and their counts.
+
+A case picks one state per directive; its occurrence count is the product of the states' counts. MAESTRO
+enumerates the cases with counters that all advance on case 0, so its order is the mixed-radix order of
+case-1 with every digit shifted by one. The order matters (buffer sizes come from the first valid case,
+arithmetic intensity from the last), so we reproduce it.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..arrays import KIND_TEMPORAL, NUM_DIMS
+from .cmath import cdiv, wrap_int32
+
+POS_INIT, POS_STEADY, POS_EDGE = 0, 1, 2
+# state fields
+ST_POS, ST_OCC, ST_UNROLL, ST_INIT_EDGE, ST_SP_EDGE_EDGE = 0, 1, 2, 3, 4
+# per-dimension view of the current case (vs rows)
+VS_POS, VS_UNROLL, VS_EDGE, VS_SP_EDGE_EDGE, VS_PRESENT = 0, 1, 2, 3, 4
+
+
+@njit(cache=True)
+def _put(st: np.ndarray, k: int, pos: int, occ: int, unroll: bool, init_edge: bool, ee: bool) -> None:
+    st[k, ST_POS] = pos
+    st[k, ST_OCC] = occ
+    st[k, ST_UNROLL] = 1 if unroll else 0
+    st[k, ST_INIT_EDGE] = 1 if init_edge else 0
+    st[k, ST_SP_EDGE_EDGE] = 1 if ee else 0
+
+
+@njit(cache=True)
+def directive_states(kind: int, size: int, ofs: int, dim: int, nsub: int, st: np.ndarray) -> int:
+    """Fill st[0..k) with the states of one directive over a dimension of size `dim`; returns k."""
+    k = 0
+    if kind == KIND_TEMPORAL:
+        init_edge = dim < size
+        _put(st, k, POS_INIT, 1, dim <= size, init_edge, False)
+        k += 1
+        steady = cdiv(dim - size, ofs)
+        if size < dim and steady > 0:
+            _put(st, k, POS_STEADY, steady, False, False, False)
+            k += 1
+        if (not init_edge) and steady * ofs + size < dim:
+            _put(st, k, POS_EDGE, 1, False, False, False)
+            k += 1
+        return k
+    cover = size + ofs * (nsub - 1)
+    unroll = dim <= cover
+    init_edge = dim < cover
+    _put(st, k, POS_INIT, 1, unroll, init_edge, init_edge)
+    k += 1
+    steady = cdiv(cdiv(dim - size, ofs) + 1, nsub) - 1
+    has_edge = (not unroll) and ((steady + 1) * (ofs * nsub) + cover > dim) \
+        and (steady * (ofs * nsub) + cover != dim)
+    if cover < dim and steady > 0:
+        _put(st, k, POS_STEADY, steady, False, False, False)
+        k += 1
+    remaining = dim - (steady + 1) * ofs * nsub
+    active = 1 if remaining < size else cdiv(remaining - size, ofs) + 1
+    ee = (active - 1) * ofs + size < remaining
+    if (not init_edge) and has_edge:
+        _put(st, k, POS_EDGE, 1, False, False, ee)
+        k += 1
+    return k
+
+
+@njit(cache=True)
+def level_states(ld: np.ndarray, n: int, dyn: np.ndarray, nsub: int, st: np.ndarray, nst: np.ndarray,
+                 freq: np.ndarray) -> int:
+    """States of every directive of a level and MAESTRO's change frequencies; returns the number of cases."""
+    for j in range(n):
+        nst[j] = directive_states(ld[j, 0], ld[j, 2], ld[j, 3], dyn[ld[j, 1]], nsub, st[j])
+    acc = 1
+    for j in range(n - 1, -1, -1):
+        freq[j] = acc
+        acc *= nst[j]
+    return acc
+
+
+@njit(cache=True)
+def next_case(case_id: int, n: int, st: np.ndarray, nst: np.ndarray, freq: np.ndarray, cur: np.ndarray,
+              pick: np.ndarray) -> int:
+    """Pick the states of case `case_id` (MAESTRO's counter order) into pick[]; returns its occurrences."""
+    occ = 1
+    for j in range(n):
+        idx = cur[j]
+        pick[j] = idx
+        occ = wrap_int32(occ * st[j, idx, ST_OCC])
+        if case_id % freq[j] == 0:
+            cur[j] = 0 if idx + 1 == nst[j] else idx + 1
+    return occ
+
+
+@njit(cache=True)
+def case_view(ld: np.ndarray, n: int, llast: np.ndarray, st: np.ndarray, pick: np.ndarray,
+              vs: np.ndarray) -> bool:
+    """Per dimension the state of its last directive (MAESTRO keys states by name); returns 'all init'."""
+    all_init = True
+    for v in range(NUM_DIMS):
+        j = llast[v]
+        if j < 0:
+            vs[v, VS_PRESENT] = 0
+            continue
+        s = st[j, pick[j]]
+        vs[v, VS_PRESENT] = 1
+        vs[v, VS_POS] = s[ST_POS]
+        vs[v, VS_UNROLL] = s[ST_UNROLL]
+        vs[v, VS_EDGE] = 1 if (s[ST_POS] == POS_EDGE or s[ST_INIT_EDGE] == 1) else 0
+        vs[v, VS_SP_EDGE_EDGE] = s[ST_SP_EDGE_EDGE]
+        if s[ST_POS] != POS_INIT:
+            all_init = False
+    return all_init

@@ -1,0 +1,235 @@
+"""One jitted call that scores a population of mappings of one layer (MAESTRO's metrics, or a rejection)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_Y, HW_NOC_BW, HW_NUM_UNITS, HW_SIMD_LANES, LAYER_DIMS,
+                      LAYER_TYPE, LT_GEMM, MAX_LEVELS, NUM_DIMS)
+from .engine import (MEMO_CAP, NRF, NRI, RF_AI, RF_AVG_ACTIVE, RF_AVG_BW, RI_DELAY, RI_DN_RD, RI_DN_SZ,
+                     RI_DN_WR, RI_NUM_COMP, RI_OFFCHIP, RI_PEAK_BW, RI_RUNTIME, RI_UP_RD, RI_UP_SZ, RI_UP_WR,
+                     analyze_level)
+from .levels import MAX_LEVEL_DIRS, MP_MAPPED, build_levels
+from .metrics import (M_AI, M_AREA, M_AVG_BW, M_AVG_PES, M_BUF0, M_DELAY0, M_ENERGY, M_INPUT_PIXELS,
+                      M_L1_POWER, M_L1_SIZE, M_L2_POWER, M_L2_SIZE, M_MC_INPUT, M_MC_WEIGHT, M_NOC_BW,
+                      M_NOC_POWER, M_NUM_MACS, M_NUM_PES, M_OFFCHIP_BW, M_OPS_PER_J, M_PE_POWER, M_PEAK_BW,
+                      M_POWER, M_RUNTIME, M_TENSOR0, M_THROUGHPUT, M_TPE, M_VECTOR_WIDTH, M_WEIGHT_PIXELS,
+                      NUM_METRICS, R_NAN, R_NEGATIVE, R_OK, R_THROUGHPUT, R_TILE_LT_FILTER, R_ZERO_COMPUTE,
+                      R_ZERO_RUNTIME)
+from .traffic import tensor_vars
+
+# MAESTRO's fixed technology numbers (DSE cost database and scaling model; CSV energy and area columns)
+MAC_ENERGY = 0.00023
+L1_ENERGY_MULT = 1.68
+L2_ENERGY_MULT = 18.61
+MAC_AREA, MAC_POWER = 283.0, 1.2223
+SRAM_AREA, SRAM_POWER = 0.104, 0.00345
+BUS_AREA, BUS_POWER, BUS_C1, BUS_C0 = 101.7938, 0.8, 14.662, 28.895
+ARB_AREA, ARB_POWER, ARB_C2, ARB_C1, ARB_C0 = 395.473, 0.34, 1.2886, 5.5814, -23.711
+
+DETAIL_LEN = 5
+
+
+@njit(cache=True)
+def _int32(x: int) -> int:
+    return ((x + 2147483648) % 4294967296) - 2147483648
+
+
+@njit(cache=True)
+def _div(a: float, b: float) -> float:
+    """IEEE division (x/0 = inf or NaN) without numba's ZeroDivisionError."""
+    if b != 0.0:
+        return a / b
+    if a == 0.0 or math.isnan(a):
+        return np.nan
+    return np.inf if a > 0 else -np.inf
+
+
+@njit(cache=True)
+def _hardware_costs(units: int, lanes: int, noc_bw: int, l1: int, l2: int, out: np.ndarray) -> None:
+    """MAESTRO's area / power columns: PEs with MAC and L1, an L2, a bus and a matrix arbiter."""
+    cells1 = l1 if l1 != 0 else 1     # SRAM cells of one element; an empty SRAM still has one
+    cells2 = l2 if l2 != 0 else 1
+    pe_area = 0.0
+    pe_power = 0.0
+    l1_power = 0.0
+    for _ in range(units):
+        pe_area += MAC_AREA * lanes + SRAM_AREA * cells1
+        l1_power += SRAM_POWER * cells1
+        pe_power += MAC_POWER * lanes
+    bus_scale = BUS_C1 * units + BUS_C0
+    bus_area = BUS_AREA * bus_scale * noc_bw
+    bus_power = BUS_POWER * bus_scale / 1000 * noc_bw
+    arb_scale = ARB_C2 * units * units + ARB_C1 * units + ARB_C0
+    arb_area = max(ARB_AREA * arb_scale, ARB_AREA)
+    arb_power = max(ARB_POWER * arb_scale / 1000, ARB_POWER)
+    l2_area = SRAM_AREA * cells2
+    l2_power = SRAM_POWER * cells2
+    out[M_AREA] = pe_area + l2_area + (bus_area + arb_area)
+    out[M_POWER] = (pe_power + l1_power) + l2_power + (bus_power + arb_power)
+    out[M_PE_POWER] = pe_power
+    out[M_L1_POWER] = l1_power
+    out[M_L2_POWER] = l2_power
+    out[M_NOC_POWER] = bus_power + arb_power
+
+
+@njit(cache=True)
+def _tile_below_filter(nlev: int, lmap: np.ndarray, detail: np.ndarray) -> bool:
+    """Find a level whose Y/X tile is smaller than its R/S tile (the usual cause of empty outputs)."""
+    for lvl in range(nlev):
+        for v, f in ((DIM_Y, DIM_R), (DIM_X, DIM_S)):
+            if lmap[lvl, MP_MAPPED, v] < lmap[lvl, MP_MAPPED, f]:
+                detail[0] = lvl
+                detail[1] = v
+                detail[2] = lmap[lvl, MP_MAPPED, v]
+                detail[3] = lmap[lvl, MP_MAPPED, f]
+                detail[4] = f
+                return True
+    return False
+
+
+@njit(cache=True)
+def _fill_metrics(layer, hw, nlev, ri, rf, top, first, tv, tn, out) -> None:
+    """The CSV columns MAESTRO derives from the top level's results (and the first innermost one)."""
+    units = hw[HW_NUM_UNITS]
+    lanes = hw[HW_SIMD_LANES]
+    runtime = ri[top, RI_RUNTIME]
+    macs = ri[top, RI_NUM_COMP]
+    l2 = _int32(ri[top, RI_UP_SZ] + ri[top, RI_UP_SZ + 1] + ri[top, RI_UP_SZ + 2])
+    l1 = _int32(ri[first, RI_DN_SZ] + ri[first, RI_DN_SZ + 1] + ri[first, RI_DN_SZ + 2])
+    energy = 0.0
+    energy += ri[top, RI_UP_RD] * L2_ENERGY_MULT
+    energy += ri[top, RI_UP_WR] * L2_ENERGY_MULT
+    energy += ri[top, RI_UP_RD + 1] * L2_ENERGY_MULT
+    energy += ri[top, RI_UP_WR + 1] * L2_ENERGY_MULT
+    energy += ri[top, RI_UP_WR + 2] * L2_ENERGY_MULT
+    if nlev == 1:   # MAESTRO adds the L1 term only when the top level is also the innermost one
+        for t in range(3):
+            energy += ri[top, RI_DN_RD + t] * L1_ENERGY_MULT
+            energy += ri[top, RI_DN_WR + t] * L1_ENERGY_MULT
+    energy *= MAC_ENERGY
+    out[M_NUM_PES] = units
+    out[M_RUNTIME] = runtime
+    out[M_ENERGY] = energy
+    out[M_THROUGHPUT] = _div(float(macs), float(runtime))
+    out[M_TPE] = _div(_div(float(macs), float(runtime)), energy) * 1e9
+    _hardware_costs(units, lanes, hw[HW_NOC_BW], l1, l2, out)
+    out[M_NOC_BW] = ri[top, RI_PEAK_BW]
+    out[M_AVG_BW] = rf[top, RF_AVG_BW]
+    out[M_PEAK_BW] = ri[top, RI_PEAK_BW]
+    out[M_VECTOR_WIDTH] = lanes
+    out[M_OFFCHIP_BW] = ri[top, RI_OFFCHIP]
+    out[M_L2_SIZE] = l2
+    out[M_L1_SIZE] = l1
+    out[M_MC_WEIGHT] = _div(float(ri[top, RI_DN_WR + 1]), float(ri[top, RI_UP_RD + 1]))
+    out[M_MC_INPUT] = _div(float(ri[top, RI_DN_WR]), float(ri[top, RI_UP_RD]))
+    for t, col in ((0, M_INPUT_PIXELS), (1, M_WEIGHT_PIXELS)):
+        size = 1
+        for q in range(tn[t]):
+            size *= layer[LAYER_DIMS + tv[t, q]]
+        out[col] = size
+    out[M_OPS_PER_J] = _div(float(macs), energy) * 1e9
+    out[M_NUM_MACS] = macs
+    for t in range(3):
+        c = M_TENSOR0 + 5 * t
+        out[c] = ri[top, RI_DN_RD + t]
+        out[c + 1] = ri[top, RI_DN_WR + t]
+        out[c + 2] = ri[top, RI_UP_RD + t]
+        out[c + 3] = ri[top, RI_UP_WR + t]
+        out[c + 4] = _div(float(ri[top, RI_DN_RD + t]), float(ri[top, RI_DN_WR + t]))
+    for k in range(9):
+        out[M_DELAY0 + k] = ri[top, RI_DELAY + k]
+    out[M_AVG_PES] = rf[top, RF_AVG_ACTIVE]
+    out[M_AI] = rf[top, RF_AI]
+    for t in range(3):
+        out[M_BUF0 + t] = ri[first, RI_DN_SZ + t]
+        out[M_BUF0 + 3 + t] = ri[top, RI_UP_SZ + t]
+
+
+@njit(cache=True)
+def _judge(out: np.ndarray, units: int, lanes: int, detail: np.ndarray) -> int:
+    """Reject rows MAESTRO prints but that mean nothing (zero runtime, NaN, negative counts, >100% use)."""
+    if out[M_RUNTIME] <= 0:
+        return R_ZERO_RUNTIME
+    for c in range(NUM_METRICS):
+        if math.isnan(out[c]) or math.isinf(out[c]):
+            detail[0] = c
+            return R_NAN
+    for c in range(NUM_METRICS):
+        if out[c] < 0:
+            detail[0] = c
+            return R_NEGATIVE
+    if out[M_THROUGHPUT] > units * lanes:
+        detail[2] = int(out[M_THROUGHPUT])
+        detail[3] = units * lanes
+        return R_THROUGHPUT
+    return R_OK
+
+
+@njit(cache=True)
+def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, detail) -> None:
+    """Score mappings dirs[i] (status 0) or reject them (status > 0, detail[i] = level, dim, a, b, c)."""
+    n = dirs.shape[0]
+    L = MAX_LEVELS
+    D = MAX_LEVEL_DIRS
+    ld = np.zeros((L, D, 4), dtype=np.int64)
+    ln = np.zeros(L, dtype=np.int64)
+    linfo = np.zeros((L, 3), dtype=np.int64)
+    sdim = np.zeros((L, NUM_DIMS), dtype=np.int64)
+    spres = np.zeros((L, NUM_DIMS), dtype=np.int64)
+    lmap = np.zeros((L, 4, NUM_DIMS), dtype=np.int64)
+    lfirst = np.zeros((L, NUM_DIMS), dtype=np.int64)
+    llast = np.zeros((L, NUM_DIMS), dtype=np.int64)
+    st = np.zeros((L, D, 3, 5), dtype=np.int64)
+    nst = np.zeros((L, D), dtype=np.int64)
+    freq = np.zeros((L, D), dtype=np.int64)
+    cur = np.zeros((L, D), dtype=np.int64)
+    pick = np.zeros((L, D), dtype=np.int64)
+    vs = np.zeros((L, NUM_DIMS, 5), dtype=np.int64)
+    subd = np.zeros((L, 2, NUM_DIMS), dtype=np.int64)
+    mkey = np.zeros((MEMO_CAP, 1 + NUM_DIMS), dtype=np.int64)
+    mcount = np.zeros(1, dtype=np.int64)
+    ri = np.zeros((MEMO_CAP, NRI), dtype=np.int64)
+    rf = np.zeros((MEMO_CAP, NRF), dtype=np.float64)
+    first_done = np.zeros(1, dtype=np.int64)
+    err = np.zeros(DETAIL_LEN, dtype=np.int64)
+    tv = np.zeros((3, 4), dtype=np.int64)
+    tn = np.zeros(3, dtype=np.int64)
+    tensor_vars(layer[LAYER_TYPE], tv, tn)
+    conv = layer[LAYER_TYPE] != LT_GEMM
+    units = hw[HW_NUM_UNITS]
+    lanes = hw[HW_SIMD_LANES]
+    for i in range(n):
+        for k in range(DETAIL_LEN):
+            detail[i, k] = 0
+            err[k] = 0
+        for c in range(metrics.shape[1]):
+            metrics[i, c] = np.nan
+        nlev = nlevels[i]
+        s = build_levels(layer, hw, dirs[i], clusters[i], nlev, ld, ln, linfo, sdim, spres, lmap, lfirst,
+                         llast, detail[i])
+        if s != R_OK:
+            status[i] = s
+            continue
+        mcount[0] = 0
+        first_done[0] = -1
+        top = analyze_level(0, sdim[0], nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn, st, nst,
+                            freq, cur, pick, vs, subd, mkey, mcount, ri, rf, first_done, err)
+        if top < 0:
+            s = err[0]
+            if s == R_ZERO_COMPUTE and _tile_below_filter(nlev, lmap, detail[i]):
+                s = R_TILE_LT_FILTER
+            else:
+                detail[i, 0] = err[1]
+                detail[i, 1] = err[2]
+                detail[i, 2] = err[3]
+                detail[i, 3] = err[4]
+            status[i] = s
+            continue
+        _fill_metrics(layer, hw, nlev, ri, rf, top, first_done[0], tv, tn, metrics[i])
+        s = _judge(metrics[i], units, lanes, detail[i])
+        if s == R_ZERO_RUNTIME and _tile_below_filter(nlev, lmap, detail[i]):
+            s = R_TILE_LT_FILTER
+        status[i] = s
