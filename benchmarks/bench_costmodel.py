@@ -12,7 +12,7 @@ DESIGN.md section 8 holds qmaestro to >= 1,000,000 evaluations per second per co
 3. times `--repeats` evaluate_batch calls per layer on those populations (analysis + packing + energy +
    capacity verdicts) with numba limited to one thread, and prints evals/s.
 
-Run: /work/venv/bin/python benchmarks/bench_costmodel.py [--population 300] [--repeats 20] [--seed 1]
+Run: /work/venv/bin/python benchmarks/bench_costmodel.py [--population 300] [--repeats 5] [--seed 1]
 The last line is `evals_per_second_per_core: <number>`.
 """
 from __future__ import annotations
@@ -111,13 +111,16 @@ def valid_population(layer: Layer, acc: Accelerator, size: int, rng: np.random.G
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--population", type=int, default=300)
-    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--accelerator", default="edge16")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
-    from qmaestro.evaluate import evaluate_batch
+    from qmaestro.analysis import analyze_batch  # loads (or compiles) the jitted kernels' modules
+    from qmaestro.arrays import hw_array, layer_array
+    from qmaestro.analysis import METRIC_NAMES
+    from qmaestro.evaluate import EvaluationContext, batch_from_metrics, evaluate_batch
     import_s = time.perf_counter() - t0
 
     acc = Accelerator.load(args.accelerator)
@@ -128,25 +131,39 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     evaluate_batch(layers[1], acc, d, c, n)
     first_s = time.perf_counter() - t0
-    print(f"import_seconds: {import_s:.3f}")
+    print(f"import_seconds (qmaestro.analysis, qmaestro.evaluate): {import_s:.3f}")
     print(f"first_call_seconds (compile or cache load): {first_s:.3f}")
 
     total_evals = 0
-    total_s = 0.0
-    print(f"{'layer':24s} {'valid%':>7s} {'evals/s':>12s} {'feasible%':>9s}")
+    total_s = analysis_s = scoring_s = 0.0
+    print(f"{'layer':24s} {'valid%':>7s} {'evals/s':>12s} {'analysis%':>9s} {'feasible%':>9s}")
     for layer in layers:
         d, c, n, share = valid_population(layer, acc, args.population, rng, evaluate_batch)
-        res = evaluate_batch(layer, acc, d, c, n)  # warm (shapes seen)
+        ctx = EvaluationContext.of(layer, acc)  # once per layer, as the mapper does
+        res = evaluate_batch(layer, acc, d, c, n, ctx)  # warm (shapes seen)
         t0 = time.perf_counter()
         for _ in range(args.repeats):
-            res = evaluate_batch(layer, acc, d, c, n)
+            res = evaluate_batch(layer, acc, d, c, n, ctx)
         dt = time.perf_counter() - t0
+        la, hw = layer_array(layer), hw_array(acc, num_units=ctx.num_units)
+        t0 = time.perf_counter()
+        for _ in range(args.repeats):
+            metrics, status = analyze_batch(la, hw, d, c, n)
+        da = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for _ in range(args.repeats):
+            batch_from_metrics(ctx, metrics, status, METRIC_NAMES)  # precision + energy + verdicts alone
+        scoring_s += time.perf_counter() - t0
         evals = args.repeats * len(n)
         total_evals += evals
         total_s += dt
-        print(f"{layer.name:24s} {100 * share:6.1f}% {evals / dt:12.0f} {100 * res.feasible.mean():8.1f}%")
+        analysis_s += da
+        print(f"{layer.name:24s} {100 * share:6.1f}% {evals / dt:12.0f} {100 * min(da / dt, 1):8.1f}% "
+              f"{100 * res.feasible.mean():8.1f}%")
     print(f"total: {total_evals} evaluations in {total_s:.3f} s on 1 thread "
-          f"(population {args.population}, {args.repeats} calls per layer, {len(layers)} layers)")
+          f"(population {args.population}, {args.repeats} calls per layer, {len(layers)} layers); "
+          f"analysis alone {analysis_s:.3f} s; precision + energy scoring alone {scoring_s:.4f} s = "
+          f"{1e6 * scoring_s / total_evals:.3f} us per evaluation")
     print(f"evals_per_second_per_core: {total_evals / total_s:.0f}")
     return 0
 

@@ -11,6 +11,7 @@ layer lacks (K of a DSCONV, X of a GEMM) falls back to the largest legal one.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -31,6 +32,13 @@ _SPAN = re.compile(r"^span\((.+)\)$")
 def load_templates(directory: str | Path | None = None) -> dict[str, dict[str, Any]]:
     """Every genomes/*.yaml template by name (checked; errors name the file)."""
     d = Path(directory) if directory is not None else GENOMES_DIR
+    return dict(_load_cached(str(d.resolve())))
+
+
+@lru_cache(maxsize=16)
+def _load_cached(directory: str) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """Parsed once per process (YAML parsing costs ~0.1 s, paid per layer otherwise); callers only read."""
+    d = Path(directory)
     out: dict[str, dict[str, Any]] = {}
     for path in sorted(d.glob("*.yaml")):
         data = load_yaml(path)
@@ -45,7 +53,7 @@ def load_templates(directory: str | Path | None = None) -> dict[str, dict[str, A
             for i, level in enumerate(lv):
                 _check_level(level, f"{where}:{key}[{i}]")
         out[str(data.get("name", path.stem))] = dict(data)
-    return out
+    return tuple(out.items())
 
 
 def _check_level(level: Any, where: str) -> None:

@@ -130,8 +130,6 @@ def settings_from_args(args: argparse.Namespace) -> Any:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from .report import render_run
     from .runs import RunDir
     from .search import SearchInterrupted, search
@@ -152,13 +150,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"qgamma: interrupted; finished layers are kept in {stop.run_dir}; "
               f"resume with: qgamma search --resume {stop.run_dir}", file=sys.stderr)
         return 130
-    render_run(RunDir.open(result.run_dir), Console())
+    render_run(RunDir.open(result.run_dir))
     return 0 if result.complete else 1
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from .report import render_run, run_rows
     from .runs import RunDir
 
@@ -166,13 +162,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"rows": run_rows(run), "totals": run.totals}, indent=1))
     else:
-        render_run(run, Console())
+        render_run(run)
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from .report import comparison, render_comparison
     from .runs import RunDir
 
@@ -180,7 +174,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(cmp, indent=1))
     else:
-        render_comparison(cmp, Console())
+        render_comparison(cmp)
     return 0
 
 

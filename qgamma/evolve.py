@@ -154,8 +154,9 @@ class Scorer:
         b = self.batch(pop)
         ok = np.ones(pop.shape[0], dtype=bool) if self.constraint is None else \
             np.asarray(self.constraint(b, pop), dtype=bool)
-        self.diagnosis.add(b, ok)
         feasible = b.feasible & ok
+        if not feasible.any():   # only all-infeasible batches can lead to an unmappable verdict
+            self.diagnosis.add(b, ok)
         fit = np.column_stack([getattr(b, o) for o in self.objectives]).astype(np.float64)
         fit[~feasible] = np.inf
         return fit
@@ -177,6 +178,9 @@ def unmappable_reason(layer: Layer, accelerator: Accelerator, diag: _Diagnosis) 
     if smallest > l1:
         return (f"L1 of {accelerator.l1_bytes} B cannot hold one {r}x{s} filter tile at {bits} bits "
                 f"(a PE needs at least {smallest // 8} B)", "use an accelerator with a larger L1 or narrower precision")
+    if diag.rejected_by_hook:
+        return "every mapping the cost model accepted was rejected by the constraints hook", \
+            "relax the area/power constraints"
     if diag.valid_unfit:
         need = []
         if diag.min_l1_bits > l1:
@@ -185,9 +189,6 @@ def unmappable_reason(layer: Layer, accelerator: Accelerator, diag: _Diagnosis) 
             need.append(f"L2 of {accelerator.l2_bytes} B (smallest need seen {int(diag.min_l2_bits // 8)} B)")
         where = " and ".join(need) or "the L1/L2 buffers"
         return f"no mapping found that fits {where}", "enlarge the buffers, or search longer / with a larger population"
-    if diag.rejected_by_hook:
-        return "every mapping the cost model accepted was rejected by the constraints hook", \
-            "relax the area/power constraints"
     if diag.statuses:
         code, _ = diag.statuses.most_common(1)[0]
         return f"the cost model rejected every mapping tried (most often: {status_text(int(code))})", \

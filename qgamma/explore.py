@@ -364,15 +364,16 @@ def points_table(result: ExploreResult) -> Any:
     """Every point, best normalised performance per area first; the front marked."""
     from rich.table import Table
 
-    t = Table(title=f"{result.network}: design points (normalised to the best {result.baseline} point)")
-    for col in ("point", "latency ms", "energy uJ", "area mm2", "peak mW", "perf/area", "energy", "front"):
-        t.add_column(col, justify="left" if col == "point" else "right")
+    t = Table(title=f"{result.network}: design points (perf/area and energy relative to the best {result.baseline})")
+    for col in ("kind", "PEs", "L1 B", "L2 KiB", "lat ms", "energy uJ", "mm2", "peak mW", "perf/area", "energy", "front"):
+        t.add_column(col, justify="left" if col == "kind" else "right")
     rows = sorted(result.points, key=lambda r: -(r.get("norm_perf_per_area") or -1.0))
     for r in rows:
+        head = (r["pe_kind"], str(r["num_pes"]), str(r["l1_bytes"]), _fmt(r["l2_bytes"] / 1024))
         if r.get("status") != STATUS_OK:
-            t.add_row(r["key"], "[red]infeasible[/red]", "", _fmt(r.get("area_mm2")), "", "", "", "")
+            t.add_row(*head, "[red]infeasible[/red]", "", _fmt(r.get("area_mm2")), "", "", "", "")
             continue
-        t.add_row(r["key"], _fmt(r["latency_s"] * 1e3), _fmt(r["energy_nj"] * 1e-3), _fmt(r["area_mm2"]),
+        t.add_row(*head, _fmt(r["latency_s"] * 1e3), _fmt(r["energy_nj"] * 1e-3), _fmt(r["area_mm2"]),
                   _fmt(r["power_peak_mw"]), _fmt(r.get("norm_perf_per_area")), _fmt(r.get("norm_energy")),
                   "*" if r.get("on_front") else "")
     return t

@@ -60,6 +60,7 @@ class GenomeSpace:
     dim_index: np.ndarray      # [6] MAESTRO dim index per role, -1 = not written
     window: np.ndarray         # [6] filter size a Y/X tile slides over (0 = no sliding window)
     step: np.ndarray           # [6] stride of that window (1 otherwise)
+    loop_order: np.ndarray | None = None  # [6] roles: fixes every level's loop order (None = searched)
 
     def kernel_args(self) -> tuple:
         """The arrays the creation / repair / mutation kernels take, in their order."""
@@ -104,8 +105,10 @@ def cluster_options(num_pes: int, pow2: bool, fixed: int | None = None) -> np.nd
 
 
 def genome_space(layer: Layer, accelerator: Accelerator, heuristics: Heuristics = Heuristics(),
-                 cluster: int | None = None) -> GenomeSpace:
-    """The search space of one layer on one accelerator; `cluster` fixes the PEs per cluster."""
+                 cluster: int | None = None, loop_order: Sequence[str] | None = None) -> GenomeSpace:
+    """The search space of one layer on one accelerator; `cluster` fixes the PEs per cluster and
+    `loop_order` (e.g. "KCYXRS") every level's loop order (then run with reorder_rate 0), which gives a space
+    small enough to enumerate."""
     levels = levels_for(layer)
     sz = role_sizes(layer)
     sizes = np.array([sz[r] for r in ROLE_NAMES], dtype=np.int64)
@@ -130,7 +133,17 @@ def genome_space(layer: Layer, accelerator: Accelerator, heuristics: Heuristics 
     return GenomeSpace(layer.name, levels, sizes, lo, exists, par, np.array(tops, dtype=np.int64),
                        cluster_options(accelerator.num_pes, heuristics.pow2_cluster, cluster),
                        accelerator.num_pes, layer.precision.lanes, int(heuristics.pow2_kc_tiles), dim_index,
-                       window, step)
+                       window, step, _order(loop_order))
+
+
+def _order(loop_order: Sequence[str] | None) -> np.ndarray | None:
+    if loop_order is None:
+        return None
+    names = [str(d).upper() for d in loop_order]
+    if sorted(names) != sorted(ROLE_NAMES):
+        raise InputError(f"loop order {''.join(names)} must name K, C, Y, X, R, S once each", "loop_order",
+                         "write e.g. KCYXRS")
+    return np.array([ROLE_NAMES.index(d) for d in names], dtype=np.int64)
 
 
 # ---- jitted helpers --------------------------------------------------------------------------------------------
@@ -290,7 +303,21 @@ def repair_kernel(pop: np.ndarray, sizes: np.ndarray, lo: np.ndarray, exists: np
 def random_population(space: GenomeSpace, n: int, rng: np.random.Generator) -> np.ndarray:
     """n fresh legal individuals drawn with rng (the only source of randomness)."""
     u = rng.random((n, CREATE_DRAWS))
-    return create_kernel(u, space.levels, *space.kernel_args())
+    pop = create_kernel(u, space.levels, *space.kernel_args())
+    if space.loop_order is not None:
+        pop = with_loop_order(pop, space.loop_order)
+    return pop
+
+
+def with_loop_order(pop: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """The population with genes 1..6 of every level re-arranged into `order` (roles), tiles kept."""
+    out = pop.copy()
+    rank = np.empty(NUM_ROLES, dtype=np.int64)
+    rank[order] = np.arange(NUM_ROLES)
+    genes = pop[:, :, 1:, :]
+    pos = np.argsort(rank[genes[..., 0]], axis=2, kind="stable")
+    out[:, :, 1:, :] = np.take_along_axis(genes, pos[..., None], axis=2)
+    return out
 
 
 def repair(pop: np.ndarray, space: GenomeSpace) -> np.ndarray:

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import math
 import threading
-import time
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -129,16 +128,24 @@ def results_table(run: RunDir) -> Table:
                       fmt_number(row["energy_nj"]), fmt_number(row["edp"]), fmt_percent(row["utilisation"]),
                       fmt_ratio(row["gain_over_classic"]), row["summary"])
     totals = run.totals
+    metric = primary_metric(run.config.get("objective", "edp"))
     table.add_section()
     table.add_row("[b]total[/b]", "", fmt_number(totals.get("macs")), fmt_number(totals.get("latency_cycles")),
                   fmt_number(totals.get("energy_nj")), fmt_number(totals.get("edp")), "",
-                  fmt_ratio(totals.get("speedup_over_classic")), f"{totals.get('layers', 0)} layers searched")
+                  fmt_ratio(_ratio(totals.get(f"classic_{metric}"), totals.get(metric))),
+                  f"{totals.get('layers', 0)} layers searched")
     return table
+
+
+def wide_console(stderr: bool = False) -> Console:
+    """A console that does not squeeze tables to 80 columns when output goes to a file or pipe."""
+    probe = Console(stderr=stderr)
+    return probe if probe.is_terminal else Console(stderr=stderr, width=200)
 
 
 def render_run(run: RunDir, console: Console | None = None) -> None:
     """Print a run's table, its totals and where its files are."""
-    console = console or Console()
+    console = console or wide_console()
     console.print(results_table(run))
     totals = run.totals
     failed = [r for r in run.layers if r.get("status") != STATUS_OK]
@@ -175,7 +182,7 @@ def comparison_table(cmp: Mapping[str, Any]) -> Table:
 
 
 def render_comparison(cmp: Mapping[str, Any], console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or wide_console()
     console.print(comparison_table(cmp))
     if cmp["not_in_both"]:
         console.print(f"[yellow]not in both runs (left out of the totals): {', '.join(cmp['not_in_both'])}[/yellow]")
@@ -236,22 +243,3 @@ class SearchProgress:
 
     def _task_index(self, task: TaskID) -> int:
         return [t.id for t in self._progress.tasks].index(task)
-
-
-def throttle(callback: Any, seconds: float = 0.2) -> Any:
-    """Wrap a progress callback so it fires at most every `seconds` (the last call always goes through
-    when flagged final)."""
-    last = [0.0]
-
-    def wrapped(*args: Any, final: bool = False, **kwargs: Any) -> None:
-        now = time.monotonic()
-        if final or now - last[0] >= seconds:
-            last[0] = now
-            callback(*args, **kwargs)
-
-    return wrapped
-
-
-def iter_table_rows(rows: Iterable[Mapping[str, Any]]) -> list[list[str]]:
-    """Rows as strings (for plain-text output and tests)."""
-    return [[str(r.get(k, "")) for k in ("layer", "precision", "latency_cycles", "energy_nj", "edp")] for r in rows]

@@ -219,15 +219,14 @@ def network_totals(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
     ok = [r for r in records if r.get("status") == STATUS_OK]
     latency = sum(float(r["latency_cycles"]) for r in ok)
     energy = sum(float(r["energy_nj"]) for r in ok)
-    classic = [r.get("classic") or {} for r in ok]
-    classic_latency = sum(float(c.get("latency_cycles") or 0) for c in classic) if all(
-        c.get("latency_cycles") for c in classic) and ok else None
     totals: dict[str, Any] = {
         "layers": len(ok), "macs": sum(int(r.get("macs", 0)) for r in ok),
         "latency_cycles": latency, "energy_nj": energy, "edp": latency * energy,
         "evaluations": sum(int(r.get("evaluations", 0)) for r in ok),
         "seconds": sum(float(r.get("seconds", 0.0)) for r in ok)}
-    if classic_latency:
-        totals["classic_latency_cycles"] = classic_latency
-        totals["speedup_over_classic"] = classic_latency / latency if latency else None
+    classic = [r.get("classic") or {} for r in ok]
+    if ok and all(c.get("latency_cycles") and c.get("energy_nj") for c in classic):
+        c_latency = sum(float(c["latency_cycles"]) for c in classic)
+        c_energy = sum(float(c["energy_nj"]) for c in classic)
+        totals.update(classic_latency_cycles=c_latency, classic_energy_nj=c_energy, classic_edp=c_latency * c_energy)
     return totals

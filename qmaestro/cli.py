@@ -35,6 +35,7 @@ import argparse
 import importlib
 import json
 import math
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +48,7 @@ from .dfsl import load_model, parse_dataflow, write_dataflow
 from .errors import InputError, QMaestroError
 from .layer import Layer
 from .mapping import Mapping
-from .reference import (EXACT_METRICS, REQUIRED_METRICS, ReferenceCase, compare_metrics, default_reference_dir,
+from .reference import (EXACT_METRICS, INFORMATIONAL_METRICS, REQUIRED_METRICS, ReferenceCase, compare_metrics, default_reference_dir,
                         load_cases)
 from .yamlio import load_yaml
 
@@ -179,29 +180,49 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+_EVAL_ROWS = (("precision", "precision"), ("latency (cycles)", "latency_cycles"), ("energy (nJ)", "energy_nj"),
+              ("EDP (nJ x cycles)", "edp"), ("fits L1", "fits_l1"), ("fits L2", "fits_l2"),
+              ("L1 bits needed / available", ("l1_bits_needed", "l1_bits_available")),
+              ("L2 bits needed / available", ("l2_bits_needed", "l2_bits_available")),
+              ("utilisation", "utilisation"), ("mapping", "mapping"))
+
+
+def _cell(r: dict[str, Any], key: str | tuple[str, str]) -> str:
+    if isinstance(key, tuple):
+        return " / ".join(_fmt(r[k]) for k in key) if all(k in r for k in key) else ""
+    return _fmt(r.get(key, ""))
+
+
 def _print_evaluation(name: str, accelerator: Accelerator, results: list[dict[str, Any]]) -> None:
+    """One layer: a metric / value table with the energy breakdown; several: one row per layer."""
     from rich.table import Table
 
-    table = Table(title=f"{name} on {accelerator.name} ({accelerator.num_pes} PEs)")
-    cols = [("layer", "layer"), ("precision", "precision"), ("latency (cycles)", "latency_cycles"),
-            ("energy (nJ)", "energy_nj"), ("EDP (nJ x cycles)", "edp"), ("fits L1", "fits_l1"),
-            ("fits L2", "fits_l2"), ("utilisation", "utilisation"), ("mapping", "mapping")]
-    cols = [(title, key) for title, key in cols if any(key in r for r in results)]
-    for title, key in cols:
-        table.add_column(title, justify="left" if key in ("layer", "precision", "mapping") else "right")
-    for r in results:
-        table.add_row(*(_fmt(r.get(key, "")) for _, key in cols))
     console = _console()
+    title = f"{name} on {accelerator.name} ({accelerator.num_pes} PEs)"
+    rows = [(t, k) for t, k in _EVAL_ROWS if any(_cell(r, k) for r in results)]
+    if len(results) == 1:
+        r = results[0]
+        table = Table(title=f"{r['layer']} ({r['type']}): {title}")
+        table.add_column("metric")
+        table.add_column("value", justify="right", overflow="fold")
+        for t, k in rows:
+            table.add_row(t, _cell(r, k))
+        for part, value in (r.get("energy_by_component") or {}).items():
+            table.add_row(f"  energy {part} (nJ)", _fmt(value))
+    else:
+        table = Table(title=title)
+        short = {"latency_cycles": "cycles", "energy_nj": "nJ", "edp": "EDP", "fits_l1": "L1 ok",
+                 "fits_l2": "L2 ok", "utilisation": "util"}
+        cols = [("layer", "layer")] + [(short.get(k, t), k) for t, k in rows
+                                       if k != "mapping" and not isinstance(k, tuple)]
+        for t, k in cols:
+            table.add_column(t, justify="left" if k in ("layer", "precision") else "right")
+        for r in results:
+            table.add_row(*(_cell(r, k) for _, k in cols))
     console.print(table)
-    if len(results) == 1 and results[0].get("energy_by_component"):
-        parts = results[0]["energy_by_component"]
-        console.print("energy by component (nJ): " + ", ".join(f"{k} {_fmt(v)}" for k, v in parts.items()))
     for r in results:
         if r.get("fits_l1") is False or r.get("fits_l2") is False:
-            console.print(f"[yellow]note[/]: {r['layer']} does not fit the buffers "
-                          f"(L1 needs {_fmt(r.get('l1_bits_needed'))} of {_fmt(r.get('l1_bits_available'))} bits, "
-                          f"L2 {_fmt(r.get('l2_bits_needed'))} of {_fmt(r.get('l2_bits_available'))}); "
-                          "metrics are shown anyway")
+            console.print(f"[yellow]note[/]: {r['layer']} does not fit the buffers; its metrics are shown anyway")
 
 
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
@@ -229,6 +250,7 @@ class CaseResult:
     metrics: dict[str, float]
     matched: tuple[str, ...] = ()
     mismatched: tuple[tuple[str, float, float], ...] = ()
+    info_mismatched: tuple[tuple[str, float, float], ...] = ()  # energy/area/power: reported, never required
 
     @property
     def agrees(self) -> bool:
@@ -259,7 +281,12 @@ def run_case(case: ReferenceCase, analyze: Callable[..., dict[str, float]], keep
         reason = case.input_error.one_line() if case.input_error else "no layer or mapping"
         return CaseResult(case.id, case.source, theirs, "rejected", reason, {})
     try:
-        metrics = dict(analyze(case.layer, case.accelerator, case.mapping))
+        if case.informational:
+            # qMaestro analyses num_pes x 32/bits units; run our MAESTRO analysis on the same unit count
+            units = case.accelerator.num_pes * case.layer.precision.lanes
+            metrics = dict(analyze(case.layer, case.accelerator, case.mapping, num_units=units))
+        else:
+            metrics = dict(analyze(case.layer, case.accelerator, case.mapping))
     except QMaestroError as err:
         return CaseResult(case.id, case.source, theirs, "rejected", err.one_line(), {})
     except Exception as err:  # noqa: BLE001 - only with --keep-going; a bug, reported per case
@@ -270,7 +297,8 @@ def run_case(case: ReferenceCase, analyze: Callable[..., dict[str, float]], keep
         return CaseResult(case.id, case.source, theirs, "ok", "", metrics)
     cmp = compare_metrics(metrics, case.expected)
     missing = tuple((k, math.nan, float("nan")) for k in cmp.missing)
-    return CaseResult(case.id, case.source, theirs, "ok", "", metrics, cmp.matched, cmp.mismatched + missing)
+    return CaseResult(case.id, case.source, theirs, "ok", "", metrics, cmp.matched, cmp.mismatched + missing,
+                      cmp.informational_mismatched)
 
 
 @dataclass(frozen=True)
@@ -300,13 +328,14 @@ class ValidationSummary:
 
     @staticmethod
     def metric_matches(results: Iterable[CaseResult]) -> dict[str, tuple[int, int]]:
-        """Per required metric: (cases matching, cases compared) over their-ok / our-ok cases."""
-        counts = {k: [0, 0] for k in REQUIRED_METRICS}
+        """Per metric: (cases matching, cases compared) over their-ok / our-ok cases."""
+        keys = REQUIRED_METRICS + INFORMATIONAL_METRICS
+        counts = {k: [0, 0] for k in keys}
         for r in results:
             if r.theirs != "ok" or r.ours != "ok":
                 continue
-            bad = {k for k, _, _ in r.mismatched}
-            for k in REQUIRED_METRICS:
+            bad = {k for k, _, _ in r.mismatched + r.info_mismatched}
+            for k in keys:
                 if k in bad or k in r.matched:
                     counts[k][1] += 1
                     counts[k][0] += k not in bad
@@ -335,14 +364,15 @@ def _print_summary(summary: ValidationSummary, show: int, out_path: Path) -> Non
                 row = [theirs] + [str(agree.get((theirs, ours), 0)) for ours in ("ok", "rejected", "error")]
                 t.add_row(*row[:4 if errors else 3])
         console.print(t)
-        m = Table(title="metrics on cases both ran (exact: equal; others: rel 1e-5)")
+        m = Table(title="metrics on cases both ran (exact: equal; tolerant: rel 1e-5; info only: never fails)")
         m.add_column("metric")
         m.add_column("kind")
         m.add_column("match / compared", justify="right")
         for k, (good, total) in ValidationSummary.metric_matches(results).items():
             if total:
                 style = "" if good == total else "[red]"
-                m.add_row(k, "exact" if k in EXACT_METRICS else "tolerant", f"{style}{good} / {total}")
+                kind = "exact" if k in EXACT_METRICS else ("tolerant" if k in REQUIRED_METRICS else "info only")
+                m.add_row(k, kind, f"{style if kind != 'info only' else ''}{good} / {total}")
         console.print(m)
         bad = [r for r in results if not r.agrees]
         if bad:
@@ -359,8 +389,11 @@ def _print_summary(summary: ValidationSummary, show: int, out_path: Path) -> Non
                     detail = f"they {r.theirs}, we computed metrics"
                 console.print(f"  {r.case_id}: {detail}", markup=False)
     console.print(f"per-case results: {out_path}")
-    console.print("[green]PASS[/]: every MAESTRO case agrees" if summary.passed
-                  else "[red]FAIL[/]: some MAESTRO cases disagree")
+    if not summary.decisive:
+        console.print("no MAESTRO case in this file: informational only")
+    else:
+        console.print("[green]PASS[/]: every MAESTRO case agrees" if summary.passed
+                      else "[red]FAIL[/]: some MAESTRO cases disagree")
 
 
 def _run_validate(args: argparse.Namespace) -> int:
@@ -379,7 +412,7 @@ def _run_validate(args: argparse.Namespace) -> int:
     out = Path(args.output)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        fh = out.open("w")
+        fh = out.open("w", buffering=1)  # line-buffered: a crash keeps the lines so far
     except OSError as err:
         raise InputError(f"cannot write ({err.strerror})", str(out), "choose a writable --output path") from None
     results = []
@@ -435,6 +468,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `qmaestro evaluate ... --json | head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,7 +32,6 @@ SUPPORTED_TYPES = ("CONV", "DSCONV", "GEMM")
 #: characters MAESTRO's tokenizer treats as separators; names we write must avoid them
 _SEPARATORS = " ,->():\t;{}"
 _TOKEN = re.compile(r"[{}]|[^\s{}(),:;]+")
-_SKIP = re.compile(r"[\s(),:;]+")
 _INT = re.compile(r"^[+-]?\d+$")
 
 
@@ -241,10 +240,11 @@ def _parse_pairs(ts: _Tokens, block: str, constants: dict[str, int]) -> dict[str
         val = ts.next(f"the value of {key.text} in {block}")
         if val.text == "}":
             raise DFSLError(f"{key.text} in {block} has no value", ts.at(val), f"write {block} {{ {key.text}: <n> }}")
-        if key.text in out:
-            raise DFSLError(f"{key.text} is given twice in {block}", ts.at(key), "give each entry once")
-        out[key.text] = (_positive(_integer(val, ts, f"{block} {key.text}", constants), val, ts,
-                                   f"{block} {key.text}"), key)
+        value = _positive(_integer(val, ts, f"{block} {key.text}", constants), val, ts, f"{block} {key.text}")
+        if key.text in out and out[key.text][0] != value:  # MAESTRO tolerates a repeat (UNet_RS.m has N: 1, N: 1)
+            raise DFSLError(f"{key.text} is given twice in {block} ({out[key.text][0]} and {value})", ts.at(key),
+                            "give each entry once")
+        out.setdefault(key.text, (value, key))
     return out
 
 
@@ -284,11 +284,10 @@ def _build_layer(d: _LayerDraft, ts: _Tokens) -> tuple[Layer, dict[str, int]]:
         raise DFSLError(f"layer {d.name!r} misses dimension(s) {', '.join(missing)}", where,
                         f"add them to Dimensions (a {d.type} layer has {', '.join(needed)})")
     kw: dict[str, object] = {k: v for k, (v, _) in dims.items() if k != "N" or d.type == "GEMM"}
-    stride = {k: v for k, (v, _) in (d.stride or {}).items()}
-    for key in stride:
+    for key, (_, tok) in (d.stride or {}).items():
         if key not in ("X", "Y"):
-            raise DFSLError(f"stride on {key!r} is not supported", ts.at(d.stride[key][1]),  # type: ignore[index]
-                            "write Stride { X: .., Y: .. }")
+            raise DFSLError(f"stride on {key!r} is not supported", ts.at(tok), "write Stride { X: .., Y: .. }")
+    stride = {k: v for k, (v, _) in (d.stride or {}).items()}
     if d.type == "GEMM":
         if any(v != 1 for v in stride.values()):
             raise DFSLError("a GEMM layer has no stride", where, "remove the Stride block")

@@ -11,9 +11,13 @@ Components and how each is charged (all per packed memory word of `word_bits`, s
 - l2:   L2 reads and writes x energy per access of an L2 of the accelerator's size;
 - noc:  words crossing the NoC x word_bits x hops x energy per bit-hop. Inputs and weights cross once per L2
         read (a multicast is one transfer), outputs once per L2 write (partial sums and results going up);
-- dram: words moved between DRAM and L2 x word_bits x energy per bit. Inputs and weights are loaded once per
-        L2 fill (their L2 writes: MAESTRO writes each tensor into L2 once, its full size); outputs are stored
-        once per L2 drain (their L2 reads: MAESTRO reads the finished output tensor once).
+- dram: words moved between DRAM and L2 x word_bits x energy per bit. MAESTRO's L2 holds whole tensors: each
+        tensor crosses the DRAM interface once. Inputs and weights are loaded by their L2 fills (their L2 write
+        counts, which MAESTRO sets to the full tensor); outputs are stored once, counted from the layer's true
+        output size (the caller passes it: MAESTRO's output L2 read count uses the unstrided output extent,
+        16x too large for AlexNet's 11x11/4 conv1). DRAM energy is therefore the same for every mapping of a
+        layer and changes with precision only; a mapping that does not fit L2 is flagged by the capacity
+        verdict, not charged re-fetches.
 """
 from __future__ import annotations
 
@@ -193,11 +197,13 @@ def coefficients(tech: TechTable, pe_kind: str, l1_bytes: float, l2_bytes: float
 
 # ---- the kernel ----------------------------------------------------------------------------------------------
 @njit(cache=True)
-def row_energy(macs: float, words: np.ndarray, coef: np.ndarray, per_tensor: np.ndarray) -> float:
+def row_energy(macs: float, words: np.ndarray, output_dram_words: float, coef: np.ndarray,
+               per_tensor: np.ndarray) -> float:
     """One candidate: fills per_tensor[4 components (l1, l2, noc, dram), 3 tensors] in pJ, returns MAC pJ.
 
-    words[3 tensors (input, filter, output), 4 counts (l1_read, l1_write, l2_read, l2_write)]; coef in
-    COEFFICIENT_NAMES order. Callable from other jitted kernels (evaluate's batch scorer).
+    words[3 tensors (input, filter, output), 4 counts (l1_read, l1_write, l2_read, l2_write)];
+    output_dram_words: packed words of the layer's output tensor; coef in COEFFICIENT_NAMES order.
+    Callable from other jitted kernels (evaluate's batch scorer).
     """
     for t in range(3):
         l1r = words[t, 0]
@@ -209,25 +215,19 @@ def row_energy(macs: float, words: np.ndarray, coef: np.ndarray, per_tensor: np.
         if t < 2:  # input, filter: NoC per L2 read, DRAM per L2 fill
             per_tensor[2, t] = l2r * coef[5]
             per_tensor[3, t] = l2w * coef[6]
-        else:  # output: NoC per L2 write, DRAM per L2 drain
+        else:  # output: NoC per L2 write, DRAM once per output word
             per_tensor[2, t] = l2w * coef[5]
-            per_tensor[3, t] = l2r * coef[6]
+            per_tensor[3, t] = output_dram_words * coef[6]
     return macs * coef[0]
 
 
 @njit(cache=True)
-def energy_kernel(macs: np.ndarray, words: np.ndarray, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def energy_kernel(macs: np.ndarray, words: np.ndarray, output_dram_words: float,
+                  coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Energy in pJ of n candidates: (per_tensor[n, 4 components, 3 tensors], mac[n]); see row_energy."""
     n = macs.shape[0]
     per_tensor = np.zeros((n, 4, 3))
     mac = np.empty(n)
     for i in range(n):
-        mac[i] = row_energy(macs[i], words[i], coef, per_tensor[i])
+        mac[i] = row_energy(macs[i], words[i], output_dram_words, coef, per_tensor[i])
     return per_tensor, mac
-
-
-def dram_words(words: np.ndarray) -> np.ndarray:
-    """Words moved between DRAM and L2 per tensor ([..., 3]): L2 fills of input/filter, L2 drain of output."""
-    out = words[..., 3].copy()
-    out[..., 2] = words[..., 2, 2]
-    return out

@@ -17,9 +17,12 @@ Semantics (DESIGN.md section 4, rules 2, 3 and 6):
   (FUs that share data still keep their own copy; an upper bound that keeps the FU datapaths independent).
   L2 needs sum over tensors of packed words x word_bits. Capacity is a verdict: metrics and energy are
   returned whatever the fit, with `fits_l1` / `fits_l2`.
-- **Energy** per component and tensor: see `qmaestro.energy`. Memory energies are looked up at the
-  accelerator's physical L1 (per PE) and L2 sizes, from its tech table (defaults merged with
-  `Accelerator.tech`).
+- **Energy** per component and tensor: see `qmaestro.energy`. MAC energy by `Precision.pe_kind` (the format
+  of the widest operand, or lightpe1/lightpe2); memory energies are looked up at the accelerator's physical
+  L1 (per PE) and L2 sizes, from its tech table (defaults merged with `Accelerator.tech`). DRAM traffic is
+  each tensor once: the input and weight L2 fills, and the layer's output tensor.
+- **Speed.** `evaluate_batch` is one analysis call plus one jitted scoring pass (`_score_kernel`) over the
+  population; build an `EvaluationContext` once per (layer, accelerator) and pass it in a search loop.
 """
 from __future__ import annotations
 
@@ -96,7 +99,7 @@ def _pack_kernel(metrics: np.ndarray, count_cols: np.ndarray, size_cols: np.ndar
 @njit(cache=True)
 def _score_kernel(metrics: np.ndarray, status: np.ndarray, count_cols: np.ndarray, size_cols: np.ndarray,
                   macs_col: int, runtime_col: int, epw: np.ndarray, wpe: np.ndarray, word_bits: int, lanes: int,
-                  coef: np.ndarray, l1_available: float, l2_available: float):
+                  coef: np.ndarray, output_dram_words: float, l1_available: float, l2_available: float):
     """The whole population in one pass: packing, energy per component (nJ), verdicts; inf where status != 0."""
     n = metrics.shape[0]
     latency = np.empty(n)
@@ -113,7 +116,7 @@ def _score_kernel(metrics: np.ndarray, status: np.ndarray, count_cols: np.ndarra
         l1, l2 = _pack_row(metrics, i, count_cols, size_cols, epw, wpe, words)
         l1_bits[i] = l1 * word_bits * lanes
         l2_bits[i] = l2 * word_bits
-        comp[i, 0] = row_energy(metrics[i, macs_col], words, coef, per_tensor) * 1e-3
+        comp[i, 0] = row_energy(metrics[i, macs_col], words, output_dram_words, coef, per_tensor) * 1e-3
         total = comp[i, 0]
         for c in range(4):
             comp[i, c + 1] = (per_tensor[c, 0] + per_tensor[c, 1] + per_tensor[c, 2]) * 1e-3
@@ -144,13 +147,14 @@ class EvaluationContext:
     coefficients: EnergyCoefficients
     l1_bits_available: int
     l2_bits_available: int
+    output_dram_words: float
 
     @cached_property
-    def kernel_args(self) -> tuple[np.ndarray, np.ndarray, int, int, np.ndarray]:
-        """(elements per word, words per element, word_bits, lanes, coefficients) as the kernels take them."""
+    def kernel_args(self) -> tuple[np.ndarray, np.ndarray, int, int, np.ndarray, float]:
+        """(elements/word, words/element, word_bits, lanes, coefficients, output DRAM words) for the kernels."""
         pk = self.packing
         return (np.array(pk.elements_per_word, np.float64), np.array(pk.words_per_element, np.float64),
-                pk.word_bits, self.lanes, self.coefficients.as_array())
+                pk.word_bits, self.lanes, self.coefficients.as_array(), self.output_dram_words)
 
     @classmethod
     def of(cls, layer: Layer, accelerator: Accelerator) -> "EvaluationContext":
@@ -160,9 +164,18 @@ class EvaluationContext:
         coef = coefficients(tech, layer.precision.pe_kind, accelerator.l1_bytes, accelerator.l2_bytes,
                             accelerator.word_bits, accelerator.noc_hops, where)
         lanes = layer.precision.lanes
-        return cls(layer, accelerator, lanes, accelerator.num_pes * lanes,
-                   Packing.of(layer.precision, accelerator.word_bits), coef,
-                   accelerator.l1_bytes * 8, accelerator.l2_bytes * 8)
+        packing = Packing.of(layer.precision, accelerator.word_bits)
+        out_words = -(-output_elements(layer) // packing.elements_per_word[2]) * packing.words_per_element[2]
+        return cls(layer, accelerator, lanes, accelerator.num_pes * lanes, packing, coef,
+                   accelerator.l1_bytes * 8, accelerator.l2_bytes * 8, float(out_words))
+
+
+def output_elements(layer: Layer) -> int:
+    """Elements of the layer's output tensor (with the stride; what is written back to DRAM)."""
+    if layer.type == "GEMM":
+        return layer.M * layer.N
+    channels = layer.C if layer.type == "DSCONV" else layer.K
+    return channels * layer.out_y * layer.out_x
 
 
 def check_precision_supported(layer: Layer, accelerator: Accelerator) -> None:
@@ -280,9 +293,9 @@ def _columns(names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, int, int]:
 
 def _score(ctx: EvaluationContext, metrics: np.ndarray, names: Sequence[str]) -> _Scores:
     counts, sizes, macs_col, _ = _columns(tuple(names))
-    epw, wpe, word_bits, lanes, coef = ctx.kernel_args
+    epw, wpe, word_bits, lanes, coef, out_words = ctx.kernel_args
     words, l1_bits, l2_bits = _pack_kernel(metrics, counts, sizes, epw, wpe, word_bits, lanes)
-    per_tensor, mac = energy_kernel(np.ascontiguousarray(metrics[:, macs_col]), words, coef)
+    per_tensor, mac = energy_kernel(np.ascontiguousarray(metrics[:, macs_col]), words, out_words, coef)
     return _Scores(words, l1_bits, l2_bits, per_tensor, mac)
 
 
@@ -303,7 +316,7 @@ def evaluation_from_metrics(ctx: EvaluationContext, metrics: TMapping[str, float
     words = {k: float(s.words[0, ti, ki]) for ti, row in enumerate(_COUNT_KEYS) for ki, k in enumerate(row)}
     words["input_dram_read"] = words["input_l2_write"]
     words["filter_dram_read"] = words["filter_l2_write"]
-    words["output_dram_write"] = words["output_l2_read"]
+    words["output_dram_write"] = ctx.output_dram_words
     macs = float(metrics["num_macs"])
     util = macs / (latency * ctx.num_units) if latency > 0 else 0.0
     return Evaluation(latency, energy, energy * latency, by_component, by_tensor, elements, words,
@@ -317,9 +330,9 @@ def batch_from_metrics(ctx: EvaluationContext, metrics: np.ndarray, status: np.n
                        names: Sequence[str]) -> BatchEvaluation:
     """A BatchEvaluation from the analysis' metrics array [n, len(names)] and status codes [n] (one jitted pass)."""
     counts, sizes, macs_col, runtime_col = _columns(tuple(names))
-    epw, wpe, word_bits, lanes, coef = ctx.kernel_args
+    epw, wpe, word_bits, lanes, coef, out_words = ctx.kernel_args
     latency, energy, edp, fits_l1, fits_l2, l1_bits, l2_bits, comp = _score_kernel(
-        metrics, status, counts, sizes, macs_col, runtime_col, epw, wpe, word_bits, lanes, coef,
+        metrics, status, counts, sizes, macs_col, runtime_col, epw, wpe, word_bits, lanes, coef, out_words,
         float(ctx.l1_bits_available), float(ctx.l2_bits_available))
     return BatchEvaluation(latency, energy, edp, status == 0, fits_l1 & fits_l2, fits_l1, fits_l2, l1_bits, l2_bits,
                            status, comp, metrics)

@@ -10,7 +10,9 @@ YAML of the same shape or through an accelerator's ``tech: {pe_kinds: {<kind>: {
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -109,10 +111,16 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any], where: str) -> dict
     return out
 
 
+@lru_cache(maxsize=1)
+def _default_data() -> dict[str, Any]:
+    """The bundled table, parsed once per process (callers get deep copies)."""
+    return load_yaml(DEFAULT_PATH)
+
+
 def _raw_table(path: str | Path | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(pe_kinds, components) raw tables: bundled defaults, then a user file merged over them."""
-    data = load_yaml(DEFAULT_PATH)
-    kinds, comps = dict(data["pe_kinds"]), dict(data["components"])
+    data = _default_data()
+    kinds, comps = copy.deepcopy(data["pe_kinds"]), copy.deepcopy(data["components"])
     if path is not None:
         user = load_yaml(path)
         if not isinstance(user, Mapping) or not ({"pe_kinds", "components"} & set(user)):

@@ -65,7 +65,7 @@ class ReferenceCase:
     layer: Layer | None
     accelerator: Accelerator
     mapping: Mapping | None
-    expected: dict[str, float] | None
+    expected: dict[str, Any] | None  # the printed values as stored: numbers, or "nan"/"-nan"/"inf" (see to_float)
     input_error: QMaestroError | None = None
     error_message: str = ""
     exit_code: int | None = None

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from qgamma import Settings, search
+from qgamma.search import search
+from qgamma.settings import Settings
 
 distributed = pytest.importorskip("distributed")
 

@@ -128,6 +128,7 @@ def test_unsupported_layer_types_are_rejected(typ):
     ("Network n {\nLayer a {\nDimensions { K: 1 }\n}\n}", r"has no Type"),
     ("Netwrk n {\n}", r"expected 'Network' or 'Constant', got 'Netwrk'"),
     ("Network n {\n}", r"has no layers"),
+    (_model("SpatialMap(1,1) K;", dims="K: 64, C: 3, R: 3, S: 5, Y: 30, X: 30, K: 32"), r"K is given twice"),
 ])
 def test_bad_models_are_rejected(text, pattern):
     with pytest.raises(DFSLError, match=pattern):
@@ -220,7 +221,7 @@ def _layer_and_mapping(draw) -> tuple[Layer, Mapping]:
     return layer, Mapping(dirs)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(_layer_and_mapping(), min_size=1, max_size=3), st.booleans())
 def test_write_then_parse_gives_back_layers_and_mappings(pairs, compat):
     text = write_model("net_1", pairs, maestro_compatible=compat)

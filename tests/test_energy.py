@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from qmaestro.energy import (COEFFICIENT_NAMES, EnergyCoefficients, SramTable, TechTable, coefficients, dram_words,
+from qmaestro.energy import (COEFFICIENT_NAMES, EnergyCoefficients, SramTable, TechTable, coefficients,
                              energy_kernel, loglog_interpolate)
 from qmaestro.errors import InputError
 from qmaestro.precision import Precision
@@ -124,14 +124,13 @@ def test_kernel_hand_worked():
     words[0, 0] = (1, 2, 3, 4)     # input
     words[0, 1] = (5, 6, 7, 8)     # filter
     words[0, 2] = (9, 10, 11, 12)  # output
-    per_tensor, mac = energy_kernel(macs, words, coef)
+    per_tensor, mac = energy_kernel(macs, words, 13.0, coef)  # the output tensor is 13 words
     assert mac[0] == 10.0 and mac[1] == 0.0
     # l1 = r*2 + w*3 ; l2 = r*4 + w*5
     assert list(per_tensor[0, 0]) == [1 * 2 + 2 * 3, 5 * 2 + 6 * 3, 9 * 2 + 10 * 3]
     assert list(per_tensor[0, 1]) == [3 * 4 + 4 * 5, 7 * 4 + 8 * 5, 11 * 4 + 12 * 5]
     # NoC: input/filter per L2 read, output per L2 write (x6)
     assert list(per_tensor[0, 2]) == [3 * 6, 7 * 6, 12 * 6]
-    # DRAM: input/filter per L2 write (fill), output per L2 read (drain) (x7)
-    assert list(per_tensor[0, 3]) == [4 * 7, 8 * 7, 11 * 7]
-    assert not per_tensor[1].any()
-    assert list(dram_words(words)[0]) == [4, 8, 11]
+    # DRAM: input/filter per L2 write (fill), output once per output word, whatever the L2 reads (x7)
+    assert list(per_tensor[0, 3]) == [4 * 7, 8 * 7, 13 * 7]
+    assert list(per_tensor[1, 3]) == [0, 0, 13 * 7] and not per_tensor[1, :3].any()

@@ -113,3 +113,44 @@ def test_bad_inputs_are_one_line_errors(tmp_path):
         explore(_net(), ["int16"], [16], [512], [65536], objective="edp,latency", runs_dir=tmp_path)
     with pytest.raises(InputError, match="unknown preset"):
         explore(_net(), ["int16"], [16], [512], [65536], preset="slow", runs_dir=tmp_path)
+
+
+TINY_NET = """name: tiny
+source: test
+layers:
+  - {name: a, type: CONV, K: 8, C: 8, R: 3, S: 3, Y: 10, X: 10, stride: 1}
+  - {name: b, type: CONV, K: 8, C: 8, R: 3, S: 3, Y: 10, X: 10, stride: 1}
+  - {name: c, type: CONV, K: 16, C: 8, R: 1, S: 1, Y: 8, X: 8, stride: 1}
+"""
+
+
+def test_explore_end_to_end_writes_a_run(tmp_path):
+    from qgamma.explore import explore
+    from qgamma.runs import RunDir
+    res = explore(_net(), ["int16", "lightpe1"], [16], [512], [65536], preset="smoke", jobs=1, runs_dir=tmp_path)
+    assert res.baseline == "int16" and res.mode == "grid" and len(res.points) == 2
+    int16 = res.point("int16-16pe-l1_512-l2_65536")
+    assert int16["status"] == STATUS_OK and int16["norm_perf_per_area"] == 1.0 and int16["norm_energy"] == 1.0
+    assert res.front and set(res.front) <= {p["key"] for p in res.feasible}
+    run = RunDir.open(res.run_dir)
+    assert run.config["kind"] == "explore" and [r["key"] for r in run.layers] == [p["key"] for p in res.points]
+    assert run.summary["baseline"] == "int16" and run.summary["front"] == res.front
+    sub = RunDir.open(res.run_dir / int16["search_run"])  # the point's own mapping search
+    assert [r["layer"] for r in sub.layers] == ["a", "c"]  # b has a's shape: searched once, counted twice
+    json.loads((res.run_dir / "results.json").read_text())
+
+
+def test_cli_explore_with_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from qgamma.cli import main
+    net = tmp_path / "tiny.yaml"
+    net.write_text(TINY_NET)
+    runs = tmp_path / "runs"
+    code = main(["explore", str(net), "--pe-kinds", "int16,lightpe2", "--pes", "16", "--l1", "512", "--l2", "65536",
+                 "--preset", "smoke", "--jobs", "1", "--runs-dir", str(runs), "--plot"])
+    out = capsys.readouterr().out
+    assert code == 0 and "perf/area" in out
+    (run_dir,) = list(runs.iterdir())
+    assert (run_dir / "explore_scatter.png").stat().st_size > 0 and (run_dir / "explore_by_kind.png").stat().st_size > 0
+    assert main(["explore", str(net), "--pes", "16,x", "--runs-dir", str(runs)]) == 2
+    assert "--pes takes comma-separated whole numbers" in capsys.readouterr().err

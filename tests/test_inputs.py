@@ -236,3 +236,9 @@ def test_every_shared_record_loads_and_matches_its_layer_object():
         if c.input_error is None:
             assert c.layer == layer_from_record(c.record["layer"]), c.id
             assert c.mapping.num_levels == c.record["levels"], c.id
+
+
+def test_hw_object_missing_option_is_named():
+    hw = {k: v for k, v in _RECORD["hw"].items() if k != "noc_bw"}
+    with pytest.raises(InputError, match="hw object misses 'noc_bw'"):
+        accelerator_from_hw(hw, "T0001.hw")

@@ -82,8 +82,9 @@ def test_32_bit_words_equal_elements_and_bits_are_32_per_element():
                                                            "output_l1_size": 1.0, "input_l2_size": 100.0,
                                                            "filter_l2_size": 2304.0, "output_l2_size": 1024.0})
     e = evaluation_from_metrics(ctx, m)
+    # DRAM: input/filter = their L2 fills; output = the layer's output tensor, 16 x 8 x 8 = 1024 words
     assert e.accesses_words == {**e.accesses_elements, "input_dram_read": 640.0, "filter_dram_read": 640.0,
-                                "output_dram_write": 640.0}
+                                "output_dram_write": 1024.0}
     assert e.l1_bits_needed == (9 + 9 + 1) * 32          # P = 1: one FU per PE
     assert e.l2_bits_needed == (100 + 2304 + 1024) * 32
     assert e.l1_bits_available == 512 * 8 and e.l2_bits_available == 524288 * 8
@@ -131,7 +132,8 @@ def test_halving_weight_bits_halves_weight_footprint_and_traffic_only():
 
 
 def test_energy_hand_worked_int8():
-    # int8 on edge16: words = elements / 4 = 160 per count; coefficients (pJ): MAC 0.826, L1 512 B r/w 0.291/0.273,
+    # int8 on edge16 (layer 16x16x3x3 on a 10x10 input: 16 x 8 x 8 outputs): words = elements / 4 = 160 per
+    # count; coefficients (pJ): MAC 0.826, L1 512 B r/w 0.291/0.273,
     # L2 512 KiB r/w 16.3/16.2, NoC 0.1143 x 32 x 1 hop = 3.6576 per word, DRAM 20.3125 x 32 = 650 per word.
     e = evaluation_from_metrics(EvaluationContext.of(layer("int8"), EDGE16), metrics(macs=1000.0, runtime=100.0))
     w = 160.0
@@ -139,7 +141,9 @@ def test_energy_hand_worked_int8():
     assert e.energy_by_component["l1"] == pytest.approx(3 * w * (0.291 + 0.273) * 1e-3)
     assert e.energy_by_component["l2"] == pytest.approx(3 * w * (16.3 + 16.2) * 1e-3)
     assert e.energy_by_component["noc"] == pytest.approx(3 * w * 3.6576e-3)
-    assert e.energy_by_component["dram"] == pytest.approx(3 * w * 650e-3)
+    # DRAM: input and filter L2 fills (160 words each) + the output tensor, 16 x 8 x 8 / 4 = 256 words
+    assert e.energy_by_component["dram"] == pytest.approx((w + w + 256) * 650e-3)
+    assert e.accesses_words["output_dram_write"] == 256
     assert e.energy_nj == pytest.approx(sum(e.energy_by_component.values()))
     assert e.edp == pytest.approx(e.energy_nj * 100.0)
     assert e.utilisation == pytest.approx(1000 / (100 * 64))
@@ -205,6 +209,7 @@ def test_int8_layer_runs_on_64_fus_end_to_end():
     lay = layer("int8")
     e = evaluate(lay, EDGE16, ws_mapping(lay, 4))
     assert e.num_units == 64 and e.lanes == 4
+    assert e.metrics["num_pes"] == 64  # the analysis ran on 16 PEs x 4 FUs
     assert e.metrics["num_macs"] == lay.num_macs
     assert e.latency_cycles > 0 and e.energy_nj > 0
     assert 0 < e.utilisation <= 1
@@ -251,7 +256,7 @@ def test_missing_fu_level_single_and_batch():
     from qmaestro import evaluate, evaluate_batch
     from qmaestro.arrays import encode_many
     lay = layer("int8")
-    two_level = ws_mapping(lay, 1)
+    two_level = ws_mapping(lay, 1, pes_per_cluster=8)  # ends with Cluster(8), not the 4 FUs
     with pytest.raises(InvalidMappingError, match=r"Cluster\(4\)"):
         evaluate(lay, EDGE16, two_level)
     b = evaluate_batch(lay, EDGE16, *encode_many([ws_mapping(lay, 4), two_level]))
@@ -283,3 +288,26 @@ def test_capacity_is_a_verdict_not_a_failure():
     e = evaluate(lay, tiny, ws_mapping(lay, 4))
     assert not e.fits_l1 and not e.fits
     assert e.latency_cycles == evaluate(lay, EDGE16, ws_mapping(lay, 4)).latency_cycles
+
+
+# ---- properties over arbitrary counts -----------------------------------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_counts = st.floats(min_value=0, max_value=1e9, allow_nan=False).map(float)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_counts, min_size=18, max_size=18), st.sampled_from([2, 4, 8]))
+def test_narrower_weights_never_cost_more(values, weight_bits):
+    keys = [f"{t}_{k}" for t in TENSORS for k in ("l1_read", "l1_write", "l2_read", "l2_write", "l1_size",
+                                                   "l2_size")]
+    m = {**dict(zip(keys, values)), "runtime_cycles": 100.0, "num_macs": 1000.0}
+    wide = evaluation_from_metrics(EvaluationContext.of(layer("int8"), EDGE16), m)
+    narrow = evaluation_from_metrics(
+        EvaluationContext.of(layer({"weights": f"int{weight_bits}", "activations": "int8"}), EDGE16), m)
+    assert narrow.energy_nj <= wide.energy_nj * (1 + 1e-12)
+    assert narrow.l1_bits_needed <= wide.l1_bits_needed and narrow.l2_bits_needed <= wide.l2_bits_needed
+    for k, v in wide.accesses_words.items():
+        assert narrow.accesses_words[k] <= v
+        if k in wide.accesses_elements:
+            assert v <= wide.accesses_elements[k] + 1e-9  # packing never adds words

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from qmaestro.dfsl import load_model
-from qgamma import Settings, search
 from qgamma.runs import RunDir, atomic_write_text, network_totals, safe_filename
-from qgamma.search import layer_seed
+from qgamma.search import layer_seed, search
+from qgamma.settings import Settings
 
 TINY = Settings(population_2level=10, population_3level=10, generations=4, patience=3)
 LAYERS = ["layer4.1.conv2", "fc"]

@@ -81,29 +81,124 @@ def sub_dims(ld, n, conv, nedge, mp, lfirst, vs, ee, out) -> None:
 
 
 @njit(cache=True)
-def analyze_level(lvl, dyn, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn,
-                  st, nst, freq, cur, pick, vs, subd, mkey, mcount, ri, rf, first_done, err) -> int:
-    """Analyse level `lvl` for dimension sizes `dyn`; returns the result slot, or -1 (err[0] set)."""
-    # memo: same level, same shape -> same result
+def _slot_of(lvl, dims, mkey, mcount) -> int:
+    """Memo slot of (level, dimension sizes), or -1."""
     for s in range(mcount[0]):
         if mkey[s, 0] != lvl:
             continue
         same = True
         for v in range(NUM_DIMS):
-            if mkey[s, 1 + v] != dyn[v]:
+            if mkey[s, 1 + v] != dims[v]:
                 same = False
                 break
         if same:
             return s
-    slot = mcount[0]
-    if slot >= mkey.shape[0]:
-        err[0] = R_MEMO_FULL
-        err[1] = lvl
+    return -1
+
+
+@njit(cache=True)
+def _insert(lvl, dims, mkey, mcount) -> int:
+    """Slot for (level, dims), adding it if new; -1 when the table is full."""
+    s = _slot_of(lvl, dims, mkey, mcount)
+    if s >= 0:
+        return s
+    s = mcount[0]
+    if s >= mkey.shape[0]:
         return -1
-    mcount[0] = slot + 1
-    mkey[slot, 0] = lvl
+    mcount[0] = s + 1
+    mkey[s, 0] = lvl
     for v in range(NUM_DIMS):
-        mkey[slot, 1 + v] = dyn[v]
+        mkey[s, 1 + v] = dims[v]
+    return s
+
+
+@njit(cache=True)
+def collect_children(lvl, slot, conv, ld, ln, linfo, lmap, lfirst, llast, tv, tn, st, nst, freq, cur, pick, vs,
+                     subd, mkey, mcount, first_child, err) -> bool:
+    """Register the sub-cluster shapes the valid cases of (lvl, slot) hand down; False if the memo is full."""
+    n = ln[lvl]
+    nsub = linfo[lvl, LI_NSUB]
+    nedge = linfo[lvl, LI_NEDGE]
+    sp_var = ld[lvl, linfo[lvl, LI_FIRST_SP], 1]
+    L = ld[lvl]
+    mp = lmap[lvl]
+    lf = lfirst[lvl]
+    stl = st[lvl]
+    vsl = vs[lvl]
+    dyn = mkey[slot, 1:]
+    total = level_states(L, n, dyn, nsub, stl, nst[lvl], freq[lvl])
+    for j in range(n):
+        cur[lvl, j] = 0
+    sd = subd[lvl]
+    first_child[slot] = -1
+    for case_id in range(total):
+        next_case(case_id, n, stl, nst[lvl], freq[lvl], cur[lvl], pick[lvl])
+        case_view(L, n, llast[lvl], stl, pick[lvl], vsl)
+        if critical_partial_sums(L, n, nedge, mp, lf, vsl, tv, tn) <= 0:
+            continue
+        if vsl[sp_var, VS_EDGE] == 1 and vsl[sp_var, VS_SP_EDGE_EDGE] == 1:
+            sub_dims(L, n, conv, nedge, mp, lf, vsl, True, sd[0])
+            c = _insert(lvl + 1, sd[0], mkey, mcount)
+            if c < 0:
+                break
+            if first_child[slot] < 0:
+                first_child[slot] = c
+            if nedge - 1 <= 0:
+                continue
+        sub_dims(L, n, conv, nedge, mp, lf, vsl, False, sd[1])
+        c = _insert(lvl + 1, sd[1], mkey, mcount)
+        if c < 0:
+            break
+        if first_child[slot] < 0:
+            first_child[slot] = c
+    if mcount[0] >= mkey.shape[0]:
+        err[0] = R_MEMO_FULL
+        err[1] = lvl + 1
+        return False
+    return True
+
+
+@njit(cache=True)
+def analyze_mapping(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lfirst, llast, tv, tn, st, nst, freq, cur,
+                    pick, vs, subd, mkey, mcount, first_child, ri, rf, first_done, err) -> int:
+    """All levels of one completed mapping; returns the top level's result slot or -1 (err[0] set).
+
+    MAESTRO recurses into a sub-cluster level for every valid case; we first collect the distinct shapes
+    each level hands down (level by level), then evaluate them from the innermost level up, so every
+    shape is analysed once and no recursion is needed.
+    """
+    mcount[0] = 0
+    _insert(0, top_dims, mkey, mcount)
+    begin = 0
+    for lvl in range(nlev - 1):
+        end = mcount[0]
+        for slot in range(begin, end):
+            if not collect_children(lvl, slot, conv, ld, ln, linfo, lmap, lfirst, llast, tv, tn, st, nst, freq,
+                                    cur, pick, vs, subd, mkey, mcount, first_child, err):
+                return -1
+        begin = end
+    for lvl in range(nlev - 1, -1, -1):
+        for slot in range(mcount[0]):
+            if mkey[slot, 0] != lvl:
+                continue
+            if not evaluate_level(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn, st,
+                                  nst, freq, cur, pick, vs, subd, mkey, mcount, ri, rf, err):
+                return -1
+    # MAESTRO's first finished result (its L1 size source): follow the first valid case down
+    s = 0
+    lvl = 0
+    while lvl < nlev - 1 and ri[s, RI_VALID] > 0:
+        s = first_child[s]
+        lvl += 1
+    first_done[0] = s
+    return 0
+
+
+@njit(cache=True)
+def evaluate_level(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn,
+                   st, nst, freq, cur, pick, vs, subd, mkey, mcount, ri, rf, err) -> bool:
+    """Analyse level `lvl` for the dimension sizes of memo slot `slot` (its sub-levels are done); False on error."""
+    dyn = mkey[slot, 1:]
     for k in range(NRI):
         ri[slot, k] = 0
     for k in range(NRF):
@@ -149,7 +244,7 @@ def analyze_level(lvl, dyn, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, 
                 ing = spatial_ingress(L, n, nsub, nedge, mp, lf, vsl, tv, tn, t, err)
                 if err[0] != R_OK:
                     err[1] = lvl
-                    return -1
+                    return False
                 ri[slot, RI_UP_SZ + t] += 2 * ing
                 ri[slot, RI_UP_WR + t] = size
                 ri[slot, RI_DN_SZ + t] += 2 * mapped_volume(mp, tv, tn, t)
@@ -179,7 +274,7 @@ def analyze_level(lvl, dyn, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, 
             ing = spatial_ingress(L, n, nsub, nedge, mp, lf, vsl, tv, tn, t, err)
             if err[0] != R_OK:
                 err[1] = lvl
-                return -1
+                return False
             ri[slot, RI_UP_RD + t] += occ * ing
             ri[slot, RI_DN_WR + t] = ri[slot, RI_UP_RD + t]     # MAESTRO sets L1 writes to L2 reads
             ri[slot, RI_DN_RD + t] += occ * macs
@@ -199,27 +294,26 @@ def analyze_level(lvl, dyn, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, 
             sd = subd[lvl]
             if sp_edge and vsl[sp_var, VS_SP_EDGE_EDGE] == 1:
                 sub_dims(L, n, conv, nedge, mp, lf, vsl, True, sd[0])
-                s1 = analyze_level(lvl + 1, sd[0], nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn,
-                                   st, nst, freq, cur, pick, vs, subd, mkey, mcount, ri, rf, first_done, err)
+                s1 = _slot_of(lvl + 1, sd[0], mkey, mcount)
                 if s1 < 0:
-                    return -1
+                    err[0] = R_MEMO_FULL
+                    return False
                 comp = max(comp, ri[s1, RI_RUNTIME])
                 act += rf[s1, RF_AVG_ACTIVE]
                 if nedge - 1 > 0:
                     sub_dims(L, n, conv, nedge, mp, lf, vsl, False, sd[1])
-                    s2 = analyze_level(lvl + 1, sd[1], nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv,
-                                       tn, st, nst, freq, cur, pick, vs, subd, mkey, mcount, ri, rf, first_done,
-                                       err)
+                    s2 = _slot_of(lvl + 1, sd[1], mkey, mcount)
                     if s2 < 0:
-                        return -1
+                        err[0] = R_MEMO_FULL
+                        return False
                     comp = max(comp, ri[s2, RI_RUNTIME])
                     act += rf[s2, RF_AVG_ACTIVE] * (nedge - 1)
             else:
                 sub_dims(L, n, conv, nedge, mp, lf, vsl, False, sd[1])
-                s2 = analyze_level(lvl + 1, sd[1], nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn,
-                                   st, nst, freq, cur, pick, vs, subd, mkey, mcount, ri, rf, first_done, err)
+                s2 = _slot_of(lvl + 1, sd[1], mkey, mcount)
                 if s2 < 0:
-                    return -1
+                    err[0] = R_MEMO_FULL
+                    return False
                 comp = max(comp, ri[s2, RI_RUNTIME])
                 act += rf[s2, RF_AVG_ACTIVE] * (nedge if sp_edge else nsub)
         else:
@@ -237,7 +331,7 @@ def analyze_level(lvl, dyn, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, 
             if comp == 0:
                 err[0] = R_ZERO_COMPUTE
                 err[1] = 1
-                return -1
+                return False
             offbw = max(offbw, cdiv(ri[slot, RI_UP_SZ + T_OUTPUT], comp))
             offbw = max(offbw, cdiv(ri[slot, RI_UP_SZ] + ri[slot, RI_UP_SZ + 1], comp))
             offbw = cdiv(offbw, 2)
@@ -273,6 +367,4 @@ def analyze_level(lvl, dyn, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, 
         ri[slot, RI_DELAY + 3 * k] = _long_of(dmin[k]) if valid > 0 else -9223372036854775807 - 1
         ri[slot, RI_DELAY + 3 * k + 1] = _long_of(dmax[k])
         ri[slot, RI_DELAY + 3 * k + 2] = _long_of(avg)
-    if first_done[0] < 0:
-        first_done[0] = slot
-    return slot
+    return True

@@ -10,7 +10,7 @@ from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_Y, HW_NOC_BW, HW_NUM_UNITS, HW_SI
                       LAYER_TYPE, LT_GEMM, MAX_LEVELS, NUM_DIMS)
 from .engine import (MEMO_CAP, NRF, NRI, RF_AI, RF_AVG_ACTIVE, RF_AVG_BW, RI_DELAY, RI_DN_RD, RI_DN_SZ,
                      RI_DN_WR, RI_NUM_COMP, RI_OFFCHIP, RI_PEAK_BW, RI_RUNTIME, RI_UP_RD, RI_UP_SZ, RI_UP_WR,
-                     analyze_level)
+                     analyze_mapping)
 from .levels import MAX_LEVEL_DIRS, MP_MAPPED, build_levels
 from .metrics import (M_AI, M_AREA, M_AVG_BW, M_AVG_PES, M_BUF0, M_DELAY0, M_ENERGY, M_INPUT_PIXELS,
                       M_L1_POWER, M_L1_SIZE, M_L2_POWER, M_L2_SIZE, M_MC_INPUT, M_MC_WEIGHT, M_NOC_BW,
@@ -194,6 +194,7 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
     ri = np.zeros((MEMO_CAP, NRI), dtype=np.int64)
     rf = np.zeros((MEMO_CAP, NRF), dtype=np.float64)
     first_done = np.zeros(1, dtype=np.int64)
+    first_child = np.zeros(MEMO_CAP, dtype=np.int64)
     err = np.zeros(DETAIL_LEN, dtype=np.int64)
     tv = np.zeros((3, 4), dtype=np.int64)
     tn = np.zeros(3, dtype=np.int64)
@@ -213,10 +214,8 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
         if s != R_OK:
             status[i] = s
             continue
-        mcount[0] = 0
-        first_done[0] = -1
-        top = analyze_level(0, sdim[0], nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn, st, nst,
-                            freq, cur, pick, vs, subd, mkey, mcount, ri, rf, first_done, err)
+        top = analyze_mapping(nlev, conv, hw, sdim[0], ld, ln, linfo, lmap, lfirst, llast, tv, tn, st, nst,
+                              freq, cur, pick, vs, subd, mkey, mcount, first_child, ri, rf, first_done, err)
         if top < 0:
             s = err[0]
             if s == R_ZERO_COMPUTE and _tile_below_filter(nlev, lmap, detail[i]):
