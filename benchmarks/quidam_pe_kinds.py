@@ -29,7 +29,8 @@ NETWORKS = {"vgg16": "vgg16", "resnet18": "resnet18_int8", "resnet34": "resnet34
 KINDS = ("fp32", "int16", "lightpe1", "lightpe2")
 #: QUIDAM's averages: (perf/area gain, energy gain) over the best INT16 point; FP32 as INT16's gain inverted
 PAPER = {"lightpe1": (4.8, 4.7), "lightpe2": (4.1, 4.0), "fp32": (1 / 1.8, 1 / 1.5)}
-GRIDS = {"default": {"pes": [16, 64, 168, 256], "l1_sizes": [256, 1024], "l2_sizes": [65536, 262144]},
+#: FP32 needs L1 >= 2 KiB (VGG16) and L2 = 2 MiB (ResNet18 conv1) for every layer to have a mapping that fits
+GRIDS = {"default": {"pes": [16, 64, 168, 256], "l1_sizes": [512, 2048], "l2_sizes": [131072, 2097152]},
          "quick": {"pes": [16, 64], "l1_sizes": [512], "l2_sizes": [65536]}}
 
 
@@ -67,9 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         g = gains(res.summary)
         per_net[label] = {"gains": g, "run": str(res.run_dir), "seconds": time.perf_counter() - start,
                           "points": len(res.points), "feasible": len(res.feasible),
-                          "order_perf_per_area": ordering_holds(g, 0), "order_energy": ordering_holds(g, 1)}
-        console.print(f"{label}: {len(res.feasible)}/{len(res.points)} feasible points, "
-                      f"{per_net[label]['seconds']:.0f} s, run {res.run_dir}")
+                          "order_perf_per_area": ordering_holds(g, 0), "order_energy": ordering_holds(g, 1),
+                          "errors": [p["key"] for p in res.points if p.get("status") == "error"]}
+        console.print(f"{label}: {len(res.feasible)}/{len(res.points)} feasible points "
+                      f"({len(per_net[label]['errors'])} crashed), {per_net[label]['seconds']:.0f} s, run {res.run_dir}")
     table = Table(title="QUIDAM PE kinds: best point of each kind vs the best INT16 point (x = times better)")
     table.add_column("network")
     for k in ("lightpe1", "lightpe2", "fp32"):

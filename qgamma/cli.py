@@ -151,7 +151,8 @@ def cmd_search(args: argparse.Namespace) -> int:
               f"resume with: qgamma search --resume {stop.run_dir}", file=sys.stderr)
         return 130
     render_run(RunDir.open(result.run_dir))
-    return 0 if result.complete else 1
+    crashed = [r for r in result.layers if r.get("status") == "error"]
+    return 1 if crashed else 0  # unmappable layers are a verdict, recorded with their reason
 
 
 def cmd_report(args: argparse.Namespace) -> int:

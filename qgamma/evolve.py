@@ -31,8 +31,8 @@ from qmaestro.mapping import Mapping
 
 from .decode import decode_batch, to_mapping
 from .genome import (GenomeSpace, check_genome, duplicate_mask, genome_space, genome_to_lists, random_population,
-                     repair)
-from .operators import crossover, mutate_parallel, mutate_tiles, reorder
+                     repair, with_loop_order)
+from .operators import crossover, mutate_parallel, mutate_tiles, reorder, vary
 from .pareto import nsga2_order, pareto_mask
 from .settings import Settings, check_objective
 
@@ -227,11 +227,16 @@ def make_toolbox(space: GenomeSpace, settings: Settings, rng: np.random.Generato
     tb = base.Toolbox()
     tb.register("population", random_population, space, rng=rng)
     tb.register("mate", crossover, rate=settings.crossover_rate, rng=rng)
-    tb.register("reorder", reorder, rate=settings.reorder_rate, rng=rng)
+    tb.register("reorder", reorder, rate=settings.reorder_rate if space.loop_order is None else 0.0, rng=rng)
     tb.register("mutate", mutate_tiles, space=space, rate=settings.tile_mutation_rate,
                 loci=settings.tile_mutation_loci, rng=rng)
     tb.register("mutate_parallel", mutate_parallel, space=space, rate=settings.parallel_mutation_rate, rng=rng)
     tb.register("repair", repair, space=space)
+    # the generation step uses the same operators fused into one jitted call (see operators.vary)
+    tb.register("vary", vary, space=space, crossover_rate=settings.crossover_rate,
+                reorder_rate=settings.reorder_rate if space.loop_order is None else 0.0,
+                tile_rate=settings.tile_mutation_rate, loci=settings.tile_mutation_loci,
+                parallel_rate=settings.parallel_mutation_rate, rng=rng)
     tb.register("evaluate", scorer)
     tb.register("rank", rank_multi if multi else rank_single)
     return tb
@@ -277,6 +282,8 @@ def _seed_population(tb: base.Toolbox, space: GenomeSpace, n: int, seeds: Sequen
     pop = tb.population(n)
     if seeds:
         s = repair(np.stack(seeds[:n]), space)
+        if space.loop_order is not None:
+            s = with_loop_order(s, space.loop_order)
         pop[: s.shape[0]] = s
     return _fresh_unique(tb, pop, pop[:0])
 
@@ -291,7 +298,7 @@ def search_layer(layer: Layer, accelerator: Accelerator, objective: str | tuple[
     start = time.perf_counter()
     objs = check_objective(objective)
     multi = len(objs) > 1
-    space = genome_space(layer, accelerator, settings.heuristics, cluster)
+    space = genome_space(layer, accelerator, settings.heuristics, cluster, settings.loop_order)
     rng = np.random.default_rng(seed)
     scorer = Scorer(layer, accelerator, space, objs, settings.constraint)
     tb = make_toolbox(space, settings, rng, scorer, multi)
@@ -302,6 +309,8 @@ def search_layer(layer: Layer, accelerator: Accelerator, objective: str | tuple[
     # classic dataflows: scored as baselines, optionally seeded
     templates = classic_genomes(layer, accelerator, cluster, settings.heuristics)
     classic = {name: repair(g[None], space)[0] for name, g in templates.items()}
+    if space.loop_order is not None:
+        classic = {name: with_loop_order(g[None], space.loop_order)[0] for name, g in classic.items()}
     classics = _score_classics(classic, scorer, space, objs)
     seeds = [check_genome(g, space, "seed_genomes") for g in (seed_genomes or [])]
     if settings.seed_classics:
@@ -357,12 +366,7 @@ def search_layer(layer: Layer, accelerator: Accelerator, objective: str | tuple[
         elites = pop[order[: min(n_elite, n_feasible)]]
         elite_fit = fit[order[: elites.shape[0]]]
         parents = pop[order[: max(1, min(n_parents, n_feasible))]]
-        children = tb.mate(parents, n - elites.shape[0])
-        tb.reorder(children)
-        tb.mutate(children)
-        tb.mutate_parallel(children)
-        children = tb.repair(children)
-        children = _fresh_unique(tb, children, elites)
+        children = _fresh_unique(tb, tb.vary(parents, n - elites.shape[0]), elites)
         pop = np.concatenate([elites, children])
         fit = np.concatenate([elite_fit, tb.evaluate(children)])
 

@@ -33,7 +33,7 @@ from qmaestro.ppa import accelerator_ppa, performance_per_area, static_energy_nj
 
 from .network import Network, load_network
 from .pareto import nsga2_order, pareto_mask
-from .runs import STATUS_OK, RunDir, new_run_id
+from .runs import STATUS_ERROR, STATUS_OK, RunDir, new_run_id
 from .settings import Settings, check_objective
 
 #: mapping-search presets: the per-point GA is small because a grid has many points
@@ -112,7 +112,9 @@ def point_metrics(point: DesignPoint, kind: PEKind, acc: Accelerator, records: I
                            "area_um2_by_part": dict(ppa.area_um2)}
     if failed or not records:
         reasons = "; ".join(f"{r.get('layer')}: {r.get('reason')}" for r in failed[:3])
-        out.update(status=STATUS_INFEASIBLE, reason=reasons or "no layers", failed_layers=len(failed))
+        crashed = any(r.get("status") == STATUS_ERROR for r in failed)  # a bug, not the hardware's verdict
+        out.update(status=STATUS_ERROR if crashed else STATUS_INFEASIBLE, reason=reasons or "no layers",
+                   failed_layers=len(failed))
         return out
     cycles = sum(float(r["latency_cycles"]) * counts.get(r["layer"], 1) for r in records)
     dynamic = sum(float(r["energy_nj"]) * counts.get(r["layer"], 1) for r in records)

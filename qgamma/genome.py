@@ -262,10 +262,11 @@ def repair_kernel(pop: np.ndarray, sizes: np.ndarray, lo: np.ndarray, exists: np
     outputs (MAESTRO needs offset <= size), so such Y/X tiles are whole multiples of the stride (or the whole
     tile above) and step by their own size."""
     n, levels = pop.shape[0], pop.shape[1]
+    chain = np.empty((levels + 1, 6), dtype=np.int64)   # chain[0] = dims, chain[l + 1] = level l's tiles
+    chain[0] = sizes
     for i in range(n):
-        parent = sizes.copy()
         for lvl in range(levels):
-            tiles = np.ones(6, dtype=np.int64)
+            parent = chain[lvl]
             for j in range(1, 7):
                 r = pop[i, lvl, j, 0]
                 t = pop[i, lvl, j, 1]
@@ -278,7 +279,7 @@ def repair_kernel(pop: np.ndarray, sizes: np.ndarray, lo: np.ndarray, exists: np
                     if window[r] > 0 and step[r] > window[r] and t < parent[r]:
                         t = min(max(step[r], t - t % step[r]), parent[r])
                 pop[i, lvl, j, 1] = t
-                tiles[r] = t
+                chain[lvl + 1, r] = t
             d = pop[i, lvl, 0, 0]
             if d < 0 or d > 5 or par_allowed[lvl, d] == 0:
                 best = -1
@@ -286,7 +287,6 @@ def repair_kernel(pop: np.ndarray, sizes: np.ndarray, lo: np.ndarray, exists: np
                     if par_allowed[lvl, r] and (best < 0 or parent[r] > parent[best]):
                         best = r
                 pop[i, lvl, 0, 0] = best if best >= 0 else 1
-            parent = tiles
         # units: level 1 is searched, level 0 derived, level 2 fixed to the FUs per PE
         c = pop[i, 1, 0, 1] if levels > 1 else 1
         snapped = cluster_opts[0]
@@ -297,6 +297,30 @@ def repair_kernel(pop: np.ndarray, sizes: np.ndarray, lo: np.ndarray, exists: np
         pop[i, 0, 0, 1] = max(1, num_pes // snapped)
         if levels > 2:
             pop[i, 2, 0, 1] = lanes
+
+
+@njit(cache=True)
+def _row_hashes(flat: np.ndarray) -> np.ndarray:
+    n, m = flat.shape
+    h = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        x = np.uint64(1469598103934665603)
+        for j in range(m):
+            x = (x ^ np.uint64(flat[i, j] & 0xFFFFFFFF)) * np.uint64(1099511628211)
+        h[i] = x
+    return h
+
+
+@njit(cache=True)
+def duplicate_kernel(flat: np.ndarray, n_fixed: int) -> np.ndarray:
+    """dup[i] for rows i >= n_fixed: equal hash to an earlier row (rows < n_fixed are never marked)."""
+    h = _row_hashes(flat)
+    order = np.argsort(h, kind="mergesort")     # stable: the earliest row of a run of equal hashes comes first
+    dup = np.zeros(flat.shape[0], dtype=np.bool_)
+    for a in range(1, order.shape[0]):
+        if h[order[a]] == h[order[a - 1]]:
+            dup[order[a]] = True
+    return dup[n_fixed:]
 
 
 # ---- public API ------------------------------------------------------------------------------------------------
@@ -327,30 +351,14 @@ def repair(pop: np.ndarray, space: GenomeSpace) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
-def _row_hashes(flat: np.ndarray) -> np.ndarray:
-    n, m = flat.shape
-    h = np.empty(n, dtype=np.uint64)
-    for i in range(n):
-        x = np.uint64(1469598103934665603)
-        for j in range(m):
-            x = (x ^ np.uint64(flat[i, j] & 0xFFFFFFFF)) * np.uint64(1099511628211)
-        h[i] = x
-    return h
-
-
 def duplicate_mask(pop: np.ndarray, against: np.ndarray | None = None) -> np.ndarray:
     """True for every individual equal to an earlier one or to one in `against` (which is never marked).
 
     Individuals are compared by a 64-bit FNV-1a hash of their genes (a collision only costs one needless
     replacement)."""
-    n = pop.shape[0]
-    full = pop if against is None else np.concatenate([against, pop])
-    hashes = _row_hashes(np.ascontiguousarray(full, dtype=np.int64).reshape(full.shape[0], -1))
-    _, first = np.unique(hashes, return_index=True)
-    keep = np.zeros(full.shape[0], dtype=bool)
-    keep[first] = True
-    return ~keep[full.shape[0] - n:]
+    full = pop if against is None or against.shape[0] == 0 else np.concatenate([against, pop])
+    flat = np.ascontiguousarray(full, dtype=np.int64).reshape(full.shape[0], -1)
+    return duplicate_kernel(flat, full.shape[0] - pop.shape[0])
 
 
 def check_genome(genome: np.ndarray, space: GenomeSpace, where: str = "genome") -> np.ndarray:

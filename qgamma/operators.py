@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .genome import GenomeSpace, _draw_int, _tiles_of, draw_parallel, draw_tile
+from .genome import GenomeSpace, _draw_int, _tiles_of, draw_parallel, draw_tile, repair_kernel
 
 
 @njit(cache=True)
@@ -136,3 +136,36 @@ def mutate_parallel(pop: np.ndarray, space: GenomeSpace, rate: float, rng: np.ra
     u = rng.random((pop.shape[0], 4))
     parallel_mutation_kernel(pop, rate, u, space.sizes, space.par_allowed, space.top_n, space.cluster_options)
     return pop
+
+
+@njit(cache=True)
+def vary_kernel(parents: np.ndarray, n_children: int, u: np.ndarray, xo_rate: float, reorder_rate: float,
+                tile_rate: float, loci: int, par_rate: float, sizes: np.ndarray, lo: np.ndarray, exists: np.ndarray,
+                par_allowed: np.ndarray, top_n: np.ndarray, cluster_opts: np.ndarray, num_pes: int, lanes: int,
+                pow2_kc: int, window: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """One generation's variation in one call: crossover, reorder, tile and parallel mutation, repair.
+
+    u holds every uniform draw, laid out as [pairs x 4 | n x 4 | n x loci x 4 | n x 4]."""
+    n = n_children
+    pairs = (n + 1) // 2
+    a = pairs * 4
+    b = a + n * 4
+    c = b + n * loci * 4
+    d = c + n * 4
+    kids = crossover_kernel(parents, n, xo_rate, u[:a].reshape(pairs, 4))
+    reorder_kernel(kids, reorder_rate, u[a:b].reshape(n, 4))
+    tile_mutation_kernel(kids, tile_rate, loci, u[b:c].reshape(n, loci, 4), sizes, lo, exists, par_allowed, top_n,
+                         cluster_opts)
+    parallel_mutation_kernel(kids, par_rate, u[c:d].reshape(n, 4), sizes, par_allowed, top_n, cluster_opts)
+    repair_kernel(kids, sizes, lo, exists, par_allowed, top_n, cluster_opts, num_pes, lanes, pow2_kc, window, step)
+    return kids
+
+
+def vary(parents: np.ndarray, n_children: int, space: GenomeSpace, crossover_rate: float, reorder_rate: float,
+         tile_rate: float, loci: int, parallel_rate: float, rng: np.random.Generator) -> np.ndarray:
+    """Children of `parents` after every operator and repair (the same operators as above, fused: one call)."""
+    loci_draws = max(loci, 1)
+    size = ((n_children + 1) // 2) * 4 + n_children * 4 * (2 + loci_draws)
+    u = rng.random(size)
+    return vary_kernel(np.ascontiguousarray(parents), n_children, u, crossover_rate, reorder_rate, tile_rate, loci,
+                       parallel_rate, *space.kernel_args())

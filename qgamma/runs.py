@@ -206,7 +206,7 @@ class RunDir:
         if self.config.get("cluster") == "auto":
             return []  # trials of several cluster sizes; nothing is chosen until all are done
         order = self.config.get("layer_order") or []
-        by_layer = {r["layer"]: r for r in self.records.values()}
+        by_layer = {r.get("layer"): r for r in self.records.values()}
         return [by_layer[n] for n in order if n in by_layer]
 
     @property

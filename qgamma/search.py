@@ -354,6 +354,12 @@ class NetworkResult:
                 return r
         raise KeyError(layer_name)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (what results.json holds for the chosen layers, plus where the run is)."""
+        return {"run_dir": str(self.run_dir), "network": self.network, "accelerator": self.accelerator,
+                "objective": self.objective, "cluster": self.cluster, "layers": self.layers, "totals": self.totals,
+                "cluster_totals": self.cluster_totals}
+
     def rows(self) -> list[dict[str, Any]]:
         """The report table as plain rows (see qgamma.report.run_rows)."""
         from .report import run_rows

@@ -50,6 +50,7 @@ class Settings:
     heuristics: Heuristics = field(default_factory=Heuristics)
     max_reseeds: int = 5              # re-seed a population without a feasible member at most this often
     seed_classics: bool = True        # put the adapted classic dataflows into the initial population
+    loop_order: Optional[str] = None  # e.g. "KCYXRS": fix every level's loop order (small, enumerable spaces)
     #: optional extra feasibility test, see ConstraintHook; None = only buffer capacity decides
     constraint: Optional[ConstraintHook] = field(default=None, compare=False)
 

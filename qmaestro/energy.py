@@ -15,7 +15,7 @@ Components and how each is charged (all per packed memory word of `word_bits`, s
         tensor crosses the DRAM interface once. Inputs and weights are loaded by their L2 fills (their L2 write
         counts, which MAESTRO sets to the full tensor); outputs are stored once, counted from the layer's true
         output size (the caller passes it: MAESTRO's output L2 read count uses the unstrided output extent,
-        16x too large for AlexNet's 11x11/4 conv1). DRAM energy is therefore the same for every mapping of a
+        about 16x too large for AlexNet's 11x11/4 conv1). DRAM energy is therefore the same for every mapping of a
         layer and changes with precision only; a mapping that does not fit L2 is flagged by the capacity
         verdict, not charged re-fetches.
 """
@@ -112,7 +112,7 @@ def _default_tech_data() -> dict[str, Any]:
 
 
 def _merge(base: dict[str, Any], over: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """Recursive merge; unknown top-level keys are errors so that typos do not pass silently."""
+    """Merge two levels deep (tables, then their fields); unknown top-level keys are errors, not silent typos."""
     if not isinstance(over, Mapping):
         raise InputError("tech overrides must be a mapping", where, "write e.g. tech: {dram_pj_per_bit: 10.0}")
     unknown = sorted(set(over) - set(_TOP_KEYS) - set(_PPA_KEYS) - {"source", "sources"})

@@ -107,6 +107,8 @@ def _score_kernel(metrics: np.ndarray, status: np.ndarray, count_cols: np.ndarra
     edp = np.empty(n)
     l1_bits = np.empty(n)
     l2_bits = np.empty(n)
+    valid = np.zeros(n, dtype=np.bool_)
+    fits = np.zeros(n, dtype=np.bool_)
     fits_l1 = np.zeros(n, dtype=np.bool_)
     fits_l2 = np.zeros(n, dtype=np.bool_)
     comp = np.zeros((n, 5))
@@ -125,13 +127,15 @@ def _score_kernel(metrics: np.ndarray, status: np.ndarray, count_cols: np.ndarra
             latency[i] = metrics[i, runtime_col]
             energy[i] = total
             edp[i] = total * latency[i]
+            valid[i] = True
             fits_l1[i] = l1_bits[i] <= l1_available
             fits_l2[i] = l2_bits[i] <= l2_available
+            fits[i] = fits_l1[i] and fits_l2[i]
         else:
             latency[i] = np.inf
             energy[i] = np.inf
             edp[i] = np.inf
-    return latency, energy, edp, fits_l1, fits_l2, l1_bits, l2_bits, comp
+    return latency, energy, edp, valid, fits, fits_l1, fits_l2, l1_bits, l2_bits, comp
 
 
 # ---- what one (layer, accelerator) pair needs ------------------------------------------------------------------
@@ -331,11 +335,9 @@ def batch_from_metrics(ctx: EvaluationContext, metrics: np.ndarray, status: np.n
     """A BatchEvaluation from the analysis' metrics array [n, len(names)] and status codes [n] (one jitted pass)."""
     counts, sizes, macs_col, runtime_col = _columns(tuple(names))
     epw, wpe, word_bits, lanes, coef, out_words = ctx.kernel_args
-    latency, energy, edp, fits_l1, fits_l2, l1_bits, l2_bits, comp = _score_kernel(
-        metrics, status, counts, sizes, macs_col, runtime_col, epw, wpe, word_bits, lanes, coef, out_words,
-        float(ctx.l1_bits_available), float(ctx.l2_bits_available))
-    return BatchEvaluation(latency, energy, edp, status == 0, fits_l1 & fits_l2, fits_l1, fits_l2, l1_bits, l2_bits,
-                           status, comp, metrics)
+    scores = _score_kernel(metrics, status, counts, sizes, macs_col, runtime_col, epw, wpe, word_bits, lanes, coef,
+                           out_words, float(ctx.l1_bits_available), float(ctx.l2_bits_available))
+    return BatchEvaluation(*scores[:9], status, scores[9], metrics)
 
 
 def status_text(code: int) -> str:

@@ -21,7 +21,7 @@ from typing import Any, Mapping
 from .accelerator import Accelerator
 from .energy import TechTable
 from .errors import InputError
-from .pe_kinds import PEKind, accelerator_pe_kind, component_params
+from .pe_kinds import PEKind, accelerator_pe_kind, component_params, component_sources
 
 #: keys of ``Accelerator.tech`` that belong to the PPA model (the energy model ignores them)
 PPA_TECH_KEYS = ("pe_kinds", "pe_kinds_file", "ppa", "ppa_model")
@@ -131,5 +131,4 @@ def static_energy_nj(ppa: PPA, latency_s: float) -> float:
 
 def describe_sources(path: str | Path | None = None) -> dict[str, str]:
     """Component parameter -> source, for reports and docs."""
-    from .pe_kinds import component_sources
     return component_sources(path)

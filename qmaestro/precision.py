@@ -20,6 +20,23 @@ LIGHTPE_WEIGHT_BITS = {"lightpe1": 4, "lightpe2": 8}
 LIGHTPE_ACTIVATION_BITS = 8
 
 _NAME = re.compile(r"^(int|fp|float|lightpe)(\d+)$")
+_SHORT_INT = re.compile(r"^w(\d+)a(\d+)(?:o(\d+))?$")
+_SHORT_ROLES = {"w": "weights", "a": "activations", "o": "outputs"}
+
+
+def _short_name_spec(text: str) -> dict[str, str] | None:
+    """{weights, activations[, outputs]} for a short mixed name ('w4a8', 'w:fp16/a:int8'), else None."""
+    t = text.strip().lower()
+    m = _SHORT_INT.match(t)
+    if m:
+        spec = {"weights": f"int{m.group(1)}", "activations": f"int{m.group(2)}"}
+        if m.group(3):
+            spec["outputs"] = f"int{m.group(3)}"
+        return spec
+    parts = [p.split(":", 1) for p in t.split("/")] if ":" in t else []
+    if parts and all(len(p) == 2 and p[0] in _SHORT_ROLES for p in parts):
+        return {_SHORT_ROLES[role]: fmt for role, fmt in parts}
+    return None
 
 
 @dataclass(frozen=True, order=True)
@@ -136,6 +153,9 @@ class Precision:
         if spec is None:
             spec = "fp32"
         if isinstance(spec, str):
+            short = _short_name_spec(spec)
+            if short is not None:  # the forms `name` prints: w4a8, w4a8o16, w:fp16/a:int8[/o:int16]
+                return cls.parse(short, where)
             fmt = NumberFormat.parse(spec, where)
             if fmt.kind in LIGHTPE_WEIGHT_BITS:
                 act = NumberFormat("int", LIGHTPE_ACTIVATION_BITS)

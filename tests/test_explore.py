@@ -154,3 +154,10 @@ def test_cli_explore_with_plot(tmp_path, capsys):
     assert (run_dir / "explore_scatter.png").stat().st_size > 0 and (run_dir / "explore_by_kind.png").stat().st_size > 0
     assert main(["explore", str(net), "--pes", "16,x", "--runs-dir", str(runs)]) == 2
     assert "--pes takes comma-separated whole numbers" in capsys.readouterr().err
+
+
+def test_large_spaces_are_sampled_by_the_hardware_ga(tmp_path):
+    from qgamma.explore import explore
+    res = explore(_net(), ["int16", "lightpe1"], [16, 32], [512], [65536], preset="smoke", jobs=1,
+                  runs_dir=tmp_path, max_points=3)
+    assert res.mode == "ga" and len(res.points) == 3 and len({p["key"] for p in res.points}) == 3

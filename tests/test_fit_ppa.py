@@ -134,3 +134,10 @@ def test_bad_options(tmp_path, table_csv, capsys):
     assert main(["fit-ppa", str(table_csv), "--targets", ""]) == 2
     err = capsys.readouterr().err
     assert "--folds" in err and ".yaml or .json" in err and "--targets is empty" in err
+
+
+def test_registered_in_the_qmaestro_cli(table_csv, tmp_path, capsys):
+    from qmaestro.cli import main as qmaestro_main
+    assert qmaestro_main(["fit-ppa", str(table_csv), "-o", str(tmp_path / "m.yaml"), "--max-degree", "2"]) == 0
+    assert qmaestro_main(["fit-ppa", str(tmp_path / "missing.csv")]) == 2
+    assert "missing.csv: file not found" in capsys.readouterr().err

@@ -31,6 +31,15 @@ def test_precision_names_and_lanes(spec, name, lanes):
     assert p.lanes == lanes  # P = 32 // widest operand bits
 
 
+@pytest.mark.parametrize("spec", [{"weights": "int4", "activations": "int8"},
+                                  {"weights": "int4", "activations": "int8", "outputs": "int16"},
+                                  {"weights": "fp16", "activations": "int8"},
+                                  {"weights": "lightpe1", "activations": "int4"}])
+def test_short_names_parse_back(spec):
+    p = Precision.parse(spec)
+    assert Precision.parse(p.name) == p
+
+
 def test_lightpe_has_shift_coded_weights_and_int8_activations():
     p = Precision.parse("lightpe2")
     assert (p.weights.bits, p.activations, p.pe_kind) == (8, NumberFormat("int", 8), "lightpe2")
@@ -46,6 +55,7 @@ def test_precision_round_trips_through_yaml_form():
     ("int3", "unsupported precision int3"), ("fp2", "unsupported precision fp2"), ("bf16", "unknown precision"),
     (8, "cannot read precision 8"), ({"weights": "int4"}, "needs both"), ({"weights": "int4", "acts": "int8"}, "unknown"),
     ({"weights": "int8", "activations": "lightpe1"}, "weights only"), ("lightpe", "lightpe1 or lightpe2"),
+    ("w3a8", "unsupported precision int3"), ("w:int4/x:int8", "unknown precision"),
 ])
 def test_bad_precisions_are_refused(spec, pattern):
     with pytest.raises(PrecisionError, match=pattern):

@@ -18,8 +18,8 @@ from .cases import VS_EDGE, VS_SP_EDGE_EDGE, case_view, level_states, next_case
 from .cmath import cdiv, cmod
 from .levels import LI_FIRST_SP, LI_NEDGE, LI_NSUB, MP_MAPPED, MP_MAPPED_EDGE
 from .metrics import R_MEMO_FULL, R_OK, R_ZERO_COMPUTE
-from .traffic import (T_OUTPUT, critical_partial_sums, mapped_volume, partial_sums_all, spatial_egress,
-                      spatial_ingress)
+from .traffic import (T_OUTPUT, case_outputs_fused, critical_partial_sums, innermost_changing, mapped_volume,
+                      spatial_egress, spatial_ingress_fused)
 
 # int64 result fields
 RI_RUNTIME = 0
@@ -113,7 +113,7 @@ def _insert(lvl, dims, mkey, mcount) -> int:
 
 
 @njit(cache=True)
-def collect_children(lvl, slot, conv, ld, ln, linfo, lmap, lfirst, llast, tv, tn, st, nst, freq, cur, pick, vs,
+def collect_children(lvl, slot, conv, ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st, nst, freq, cur, pick, vs,
                      subd, mkey, mcount, first_child, err) -> bool:
     """Register the sub-cluster shapes the valid cases of (lvl, slot) hand down; False if the memo is full."""
     n = ln[lvl]
@@ -134,7 +134,7 @@ def collect_children(lvl, slot, conv, ld, ln, linfo, lmap, lfirst, llast, tv, tn
     for case_id in range(total):
         next_case(case_id, n, stl, nst[lvl], freq[lvl], cur[lvl], pick[lvl])
         case_view(L, n, llast[lvl], stl, pick[lvl], vsl)
-        if critical_partial_sums(L, n, nedge, mp, lf, vsl, tv, tn) <= 0:
+        if critical_partial_sums(L, n, nedge, mp, lf, vsl, tv, tn, tm) <= 0:
             continue
         if vsl[sp_var, VS_EDGE] == 1 and vsl[sp_var, VS_SP_EDGE_EDGE] == 1:
             sub_dims(L, n, conv, nedge, mp, lf, vsl, True, sd[0])
@@ -159,7 +159,7 @@ def collect_children(lvl, slot, conv, ld, ln, linfo, lmap, lfirst, llast, tv, tn
 
 
 @njit(cache=True)
-def analyze_mapping(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lfirst, llast, tv, tn, st, nst, freq, cur,
+def analyze_mapping(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st, nst, freq, cur,
                     pick, vs, subd, mkey, mcount, first_child, ri, rf, first_done, err) -> int:
     """All levels of one completed mapping; returns the top level's result slot or -1 (err[0] set).
 
@@ -173,7 +173,7 @@ def analyze_mapping(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lfirst, llast
     for lvl in range(nlev - 1):
         end = mcount[0]
         for slot in range(begin, end):
-            if not collect_children(lvl, slot, conv, ld, ln, linfo, lmap, lfirst, llast, tv, tn, st, nst, freq,
+            if not collect_children(lvl, slot, conv, ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st, nst, freq,
                                     cur, pick, vs, subd, mkey, mcount, first_child, err):
                 return -1
         begin = end
@@ -181,7 +181,7 @@ def analyze_mapping(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lfirst, llast
         for slot in range(mcount[0]):
             if mkey[slot, 0] != lvl:
                 continue
-            if not evaluate_level(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn, st,
+            if not evaluate_level(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st,
                                   nst, freq, cur, pick, vs, subd, mkey, mcount, ri, rf, err):
                 return -1
     # MAESTRO's first finished result (its L1 size source): follow the first valid case down
@@ -195,7 +195,7 @@ def analyze_mapping(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lfirst, llast
 
 
 @njit(cache=True)
-def evaluate_level(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn,
+def evaluate_level(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm,
                    st, nst, freq, cur, pick, vs, subd, mkey, mcount, ri, rf, err) -> bool:
     """Analyse level `lvl` for the dimension sizes of memo slot `slot` (its sub-levels are done); False on error."""
     dyn = mkey[slot, 1:]
@@ -235,13 +235,14 @@ def evaluate_level(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast
     for case_id in range(total):
         occ = next_case(case_id, n, stl, nst[lvl], freq[lvl], cur[lvl], pick[lvl])
         all_init = case_view(L, n, llast[lvl], stl, pick[lvl], vsl)
+        chg = innermost_changing(L, n, vsl)
         if valid == 0:
             # buffer sizes come from the first valid case (and, accumulating, any invalid ones before it)
             for t in range(2):
                 size = 1
                 for q in range(tn[t]):
                     size *= dyn[tv[t, q]]
-                ing = spatial_ingress(L, n, nsub, nedge, mp, lf, vsl, tv, tn, t, err)
+                ing = spatial_ingress_fused(L, n, nsub, nedge, mp, lf, vsl, tv, tn, tm, t, chg, err)
                 if err[0] != R_OK:
                     err[1] = lvl
                     return False
@@ -257,21 +258,19 @@ def evaluate_level(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast
                     size *= dyn[DIM_X] - dyn[DIM_S] + 1
                 else:
                     size *= dyn[v]
-            ri[slot, RI_UP_SZ + T_OUTPUT] = 2 * spatial_egress(L, n, nsub, nedge, mp, lf, vsl, tv, tn)
+            ri[slot, RI_UP_SZ + T_OUTPUT] = 2 * spatial_egress(L, n, nsub, nedge, mp, lf, vsl, tv, tn, tm)
             ri[slot, RI_UP_RD + T_OUTPUT] = size
             ri[slot, RI_DN_SZ + T_OUTPUT] = 2 * mapped_volume(mp, tv, tn, T_OUTPUT)
 
-        egress = spatial_egress(L, n, nsub, nedge, mp, lf, vsl, tv, tn)
-        macs = partial_sums_all(L, n, nsub, nedge, mp, lf, vsl, tv, tn)
+        egress, macs, psums = case_outputs_fused(L, n, nsub, nedge, mp, lf, vsl, tv, tn, tm)
         ri[slot, RI_UP_WR + T_OUTPUT] += occ * egress
         ri[slot, RI_DN_WR + T_OUTPUT] += occ * macs
         ri[slot, RI_DN_RD + T_OUTPUT] += occ * macs
-        psums = critical_partial_sums(L, n, nedge, mp, lf, vsl, tv, tn)
         if psums <= 0:
             continue
         ingress = 0
         for t in range(2):
-            ing = spatial_ingress(L, n, nsub, nedge, mp, lf, vsl, tv, tn, t, err)
+            ing = spatial_ingress_fused(L, n, nsub, nedge, mp, lf, vsl, tv, tn, tm, t, chg, err)
             if err[0] != R_OK:
                 err[1] = lvl
                 return False

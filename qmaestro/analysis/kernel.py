@@ -18,7 +18,7 @@ from .metrics import (M_AI, M_AREA, M_AVG_BW, M_AVG_PES, M_BUF0, M_DELAY0, M_ENE
                       M_POWER, M_RUNTIME, M_TENSOR0, M_THROUGHPUT, M_TPE, M_VECTOR_WIDTH, M_WEIGHT_PIXELS,
                       NUM_METRICS, R_NAN, R_NEGATIVE, R_OK, R_THROUGHPUT, R_TILE_LT_FILTER, R_ZERO_COMPUTE,
                       R_ZERO_RUNTIME)
-from .traffic import tensor_vars
+from .traffic import tensor_masks, tensor_vars
 
 # MAESTRO's fixed technology numbers (DSE cost database and scaling model; CSV energy and area columns)
 MAC_ENERGY = 0.00023
@@ -199,6 +199,8 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
     tv = np.zeros((3, 4), dtype=np.int64)
     tn = np.zeros(3, dtype=np.int64)
     tensor_vars(layer[LAYER_TYPE], tv, tn)
+    tm = np.zeros((3, NUM_DIMS), dtype=np.int64)
+    tensor_masks(tv, tn, tm)
     conv = layer[LAYER_TYPE] != LT_GEMM
     units = hw[HW_NUM_UNITS]
     lanes = hw[HW_SIMD_LANES]
@@ -214,7 +216,7 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
         if s != R_OK:
             status[i] = s
             continue
-        top = analyze_mapping(nlev, conv, hw, sdim[0], ld, ln, linfo, lmap, lfirst, llast, tv, tn, st, nst,
+        top = analyze_mapping(nlev, conv, hw, sdim[0], ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st, nst,
                               freq, cur, pick, vs, subd, mkey, mcount, first_child, ri, rf, first_done, err)
         if top < 0:
             s = err[0]

@@ -17,7 +17,8 @@ from ..arrays import (DIM_C, DIM_K, DIM_M, DIM_N, DIM_R, DIM_S, DIM_X, DIM_XP, D
                       LT_GEMM, MAX_LEVELS, NUM_DIMS)
 from .cmath import cdiv
 from .metrics import (R_CLUSTER_GT_UNITS, R_CLUSTER_LT1, R_LEVELS, R_MANY_SPATIAL, R_NO_SPATIAL, R_OK,
-                      R_OUTPUT_DIM_NO_FILTER, R_PARTIAL_RS, R_UNKNOWN_DIM, R_ZERO_SIZE, R_BAD_NLEVELS)
+                      R_OUTPUT_DIM_NO_FILTER, R_PARTIAL_RS, R_UNKNOWN_DIM, R_ZERO_SIZE, R_BAD_NLEVELS,
+                      R_BAD_KIND, R_BAD_DIM)
 
 #: directive slots per completed level: user directives plus inherited and unrolled ones
 MAX_LEVEL_DIRS = 24
@@ -72,7 +73,7 @@ def check_parse(layer: np.ndarray, dirs: np.ndarray, clusters: np.ndarray, nlev:
     if nlev < 1:
         _set_detail(detail, 0, -1, nlev, 0, 0)
         return R_BAD_NLEVELS
-    if nlev > MAX_LEVELS:
+    if nlev > MAX_LEVELS or nlev > dirs.shape[0]:
         _set_detail(detail, 0, -1, nlev, 0, 0)
         return R_LEVELS
     for lvl in range(nlev):
@@ -86,6 +87,12 @@ def check_parse(layer: np.ndarray, dirs: np.ndarray, clusters: np.ndarray, nlev:
             dim = dirs[lvl, j, 1]
             size = dirs[lvl, j, 2]
             ofs = dirs[lvl, j, 3]
+            if kind < 0 or kind > KIND_SPATIAL:
+                _set_detail(detail, lvl, -1, kind, 0, 0)
+                return R_BAD_KIND
+            if dim < 0 or dim >= NUM_DIMS:
+                _set_detail(detail, lvl, -1, dim, 0, 0)
+                return R_BAD_DIM
             if size < 1 or ofs < 1:
                 _set_detail(detail, lvl, dim, size, ofs, 0)
                 return R_ZERO_SIZE
@@ -116,10 +123,12 @@ def build_levels(layer: np.ndarray, hw: np.ndarray, dirs: np.ndarray, clusters: 
     if not conv:
         spres[0, DIM_YP] = 0
         spres[0, DIM_XP] = 0
+    units = hw[HW_NUM_UNITS]
     upper = 1
     for lvl in range(1, nlev):
         upper *= clusters[lvl]
-    units = hw[HW_NUM_UNITS]
+        if upper > units:
+            break               # already too many; stop before the product can overflow
     top_size = units // upper
     for lvl in range(nlev):
         n = 0

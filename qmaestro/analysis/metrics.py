@@ -61,7 +61,9 @@ REASONS: tuple[str, ...] = (
     "level {level}: too many distinct sub-cluster shapes to analyse",
     "level {level}: {dim} tile {a} is smaller than {filt}={b}, so no output {what} is produced",
     "{a} levels in the array form, but levels run from 1 to 4",
+    "level {level}: directive kind {a} in the array form (0 = empty, 1 = TemporalMap, 2 = SpatialMap)",
+    "level {level}: dimension index {a} in the array form is not one of DIM_NAMES",
 )
 R_OK, R_LEVELS, R_ZERO_SIZE, R_PARTIAL_RS, R_NO_SPATIAL, R_MANY_SPATIAL, R_UNKNOWN_DIM, R_CLUSTER_GT_UNITS, \
     R_CLUSTER_LT1, R_OUTPUT_DIM_NO_FILTER, R_NO_UNIQUE, R_ZERO_RUNTIME, R_ZERO_COMPUTE, R_THROUGHPUT, \
-    R_NAN, R_NEGATIVE, R_MEMO_FULL, R_TILE_LT_FILTER, R_BAD_NLEVELS = range(len(REASONS))
+    R_NAN, R_NEGATIVE, R_MEMO_FULL, R_TILE_LT_FILTER, R_BAD_NLEVELS, R_BAD_KIND, R_BAD_DIM = range(len(REASONS))

@@ -42,21 +42,22 @@ def tensor_vars(ltype: int, tv: np.ndarray, tn: np.ndarray) -> None:
         tn[2] = 3
 
 
-@njit(cache=True, inline="always")
-def coupled(tv: np.ndarray, tn: np.ndarray, t: int, v: int) -> bool:
-    for q in range(tn[t]):
-        if tv[t, q] == v:
-            return True
-    return False
+@njit(cache=True)
+def tensor_masks(tv: np.ndarray, tn: np.ndarray, tm: np.ndarray) -> None:
+    """tm[t, v] = 1 when dimension v is coupled to tensor t (a lookup instead of a scan in the hot loop)."""
+    tm[:, :] = 0
+    for t in range(3):
+        for q in range(tn[t]):
+            tm[t, tv[t, q]] = 1
 
 
 @njit(cache=True)
-def pe_mapped_volume(ld, n, nedge, mp, vs, tv, tn, t, first, ee) -> int:
+def pe_mapped_volume(ld, n, nedge, mp, vs, tm, t, first, ee) -> int:
     """Elements of tensor t one sub-cluster holds in this case."""
     ret = 1
     for j in range(n):
         v = ld[j, 1]
-        if not coupled(tv, tn, t, v):
+        if tm[t, v] == 0:
             continue
         edge = vs[v, VS_EDGE] == 1
         if ld[j, 0] == KIND_TEMPORAL:
@@ -82,22 +83,28 @@ def innermost_changing(ld, n, vs) -> int:
 
 
 @njit(cache=True)
-def pe_ingress(ld, n, nedge, mp, vs, tv, tn, t, first, ee, err) -> int:
-    """New elements of input tensor t entering one sub-cluster in this case (0 if the tensor is unchanged)."""
-    chg = innermost_changing(ld, n, vs)
-    if chg < 0:
-        return pe_mapped_volume(ld, n, nedge, mp, vs, tv, tn, t, first, ee)
-    inited = False
+def tensor_inited(ld, n, vs, tm, t, chg) -> bool:
+    """Does an inner, not fully unrolled directive of tensor t sit at its init state (tensor reloaded whole)?"""
     for j in range(chg + 1, n):
         v = ld[j, 1]
-        if vs[v, VS_POS] == POS_INIT and coupled(tv, tn, t, v) and vs[v, VS_UNROLL] == 0:
-            inited = True
-            break
+        if vs[v, VS_POS] == POS_INIT and tm[t, v] == 1 and vs[v, VS_UNROLL] == 0:
+            return True
+    return False
+
+
+@njit(cache=True)
+def pe_ingress(ld, n, nedge, mp, vs, tm, t, first, ee, chg, inited, err) -> int:
+    """New elements of input tensor t entering one sub-cluster in this case (0 if the tensor is unchanged).
+
+    chg: innermost_changing() of the case; inited: tensor_inited() of the tensor (both per case).
+    """
+    if chg < 0:
+        return pe_mapped_volume(ld, n, nedge, mp, vs, tm, t, first, ee)
     changing = False
     ret = 1
     for j in range(n):
         v = ld[j, 1]
-        if not coupled(tv, tn, t, v):
+        if tm[t, v] == 0:
             continue
         is_chg = j == chg
         if is_chg:
@@ -149,23 +156,24 @@ def spatial_info(ld, lfirst, vs, tv, tn, t):
 
 
 @njit(cache=True)
-def spatial_ingress(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, t, err) -> int:
+def spatial_ingress(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm, t, chg, err) -> int:
     """Elements of input tensor t read from the upper buffer for all sub-clusters in this case."""
+    inited = tensor_inited(ld, n, vs, tm, t, chg) if chg >= 0 else False
     sp, sp_edge, ee = spatial_info(ld, lfirst, vs, tv, tn, t)
     if not sp:
-        return pe_ingress(ld, n, nedge, mp, vs, tv, tn, t, True, False, err)
+        return pe_ingress(ld, n, nedge, mp, vs, tm, t, True, False, chg, inited, err)
     if not sp_edge:
-        return pe_ingress(ld, n, nedge, mp, vs, tv, tn, t, True, False, err) \
-            + (nsub - 1) * pe_ingress(ld, n, nedge, mp, vs, tv, tn, t, False, False, err)
+        return pe_ingress(ld, n, nedge, mp, vs, tm, t, True, False, chg, inited, err) \
+            + (nsub - 1) * pe_ingress(ld, n, nedge, mp, vs, tm, t, False, False, chg, inited, err)
     if nedge == 1 and ee:
-        ret = pe_ingress(ld, n, nedge, mp, vs, tv, tn, t, True, True, err)
+        ret = pe_ingress(ld, n, nedge, mp, vs, tm, t, True, True, chg, inited, err)
     else:
-        ret = pe_ingress(ld, n, nedge, mp, vs, tv, tn, t, True, False, err)
+        ret = pe_ingress(ld, n, nedge, mp, vs, tm, t, True, False, chg, inited, err)
     if nedge > 1:
         nee = 1 if ee else 0
         nfull = max(nedge - nee - 1, 0)
-        ret += nfull * pe_ingress(ld, n, nedge, mp, vs, tv, tn, t, False, False, err)
-        ret += nee * pe_ingress(ld, n, nedge, mp, vs, tv, tn, t, False, True, err)
+        ret += nfull * pe_ingress(ld, n, nedge, mp, vs, tm, t, False, False, chg, inited, err)
+        ret += nee * pe_ingress(ld, n, nedge, mp, vs, tm, t, False, True, chg, inited, err)
     return ret
 
 
@@ -175,13 +183,13 @@ def _unique_or_one(u: int) -> int:
 
 
 @njit(cache=True)
-def pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, psums, first, ee, reuse_edge) -> int:
+def pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, psums, first, ee, reuse_edge) -> int:
     """Output elements one sub-cluster produces (psums: times the reduction dimensions' tiles)."""
     ret = 1
     if psums:
         for j in range(n):
             v = ld[j, 1]
-            if coupled(tv, tn, T_OUTPUT, v):
+            if tm[T_OUTPUT, v] == 1:
                 continue
             edge = vs[v, VS_EDGE] == 1
             if ld[j, 0] == KIND_TEMPORAL:
@@ -248,37 +256,37 @@ def pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, psums, first, ee, reuse_edge
 
 
 @njit(cache=True)
-def spatial_egress(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn) -> int:
+def spatial_egress(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm) -> int:
     """Output elements written to the upper buffer by all sub-clusters in this case."""
     sp, sp_edge, ee = spatial_info(ld, lfirst, vs, tv, tn, T_OUTPUT)
     if not sp:
-        return pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, False, True, False, True)
+        return pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, True, False, True)
     if not sp_edge:
-        return pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, False, True, False, True) \
-            + (nsub - 1) * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, False, False, False, True)
+        return pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, True, False, True) \
+            + (nsub - 1) * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, False, False, True)
     if nedge == 1 and ee:
-        ret = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, False, True, True, True)
+        ret = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, True, True, True)
     else:
-        ret = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, False, True, False, True)
+        ret = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, True, False, True)
     if nedge > 1:
         nee = 1 if ee else 0
         nfull = max(nedge - nee - 1, 0)
-        ret += nfull * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, False, False, False, True)
-        ret += nee * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, False, False, True, True)
+        ret += nfull * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, False, False, True)
+        ret += nee * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, False, True, True)
     return ret
 
 
 @njit(cache=True)
-def critical_partial_sums(ld, n, nedge, mp, lfirst, vs, tv, tn) -> int:
+def critical_partial_sums(ld, n, nedge, mp, lfirst, vs, tv, tn, tm) -> int:
     """Partial sums the first (critical-path) sub-cluster computes in this case."""
     sp, sp_edge, ee = spatial_info(ld, lfirst, vs, tv, tn, T_OUTPUT)
     if sp and sp_edge and nedge == 1 and ee:
-        return pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, True, True, True, True)
-    return pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, True, True, False, True)
+        return pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, True, True, True)
+    return pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, True, False, True)
 
 
 @njit(cache=True)
-def partial_sums_all(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn) -> int:
+def partial_sums_all(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm) -> int:
     """Partial sums (MACs) of all sub-clusters in this case."""
     sp, sp_edge, ee = spatial_info(ld, lfirst, vs, tv, tn, T_OUTPUT)
     for j in range(n):
@@ -288,17 +296,69 @@ def partial_sums_all(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn) -> int:
             if vs[v, VS_EDGE] == 1:
                 sp_edge = True
     if not sp_edge:
-        return nsub * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, True, True, False, True)
+        return nsub * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, True, False, True)
     if nedge == 1 and ee:
-        ret = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, True, True, True, True)
+        ret = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, True, True, True)
     else:
-        ret = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, True, True, False, True)
+        ret = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, True, False, True)
     if nedge > 1:
         nee = 1 if ee else 0
         nfull = max(nedge - nee - 1, 0)
-        ret += nfull * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, True, True, False, True)
-        ret += nee * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, True, False, True, False)
+        ret += nfull * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, True, False, True)
+        ret += nee * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, False, True, False)
     return ret
+
+
+@njit(cache=True)
+def case_outputs(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm):
+    """(egress, MACs of all sub-clusters, critical-path partial sums) of one case, sharing the common terms.
+
+    Same values as spatial_egress, partial_sums_all and critical_partial_sums, computed together.
+    """
+    sp, sp_edge, ee = spatial_info(ld, lfirst, vs, tv, tn, T_OUTPUT)
+    e_first = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, True, False, True)
+    if not sp:
+        egress = e_first
+    elif not sp_edge:
+        egress = e_first + (nsub - 1) * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, False, False, True)
+    else:
+        if nedge == 1 and ee:
+            egress = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, True, True, True)
+        else:
+            egress = e_first
+        if nedge > 1:
+            nee = 1 if ee else 0
+            nfull = max(nedge - nee - 1, 0)
+            egress += nfull * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, False, False, True)
+            egress += nee * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, False, True, True)
+    p_first = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, True, False, True)
+    p_first_ee = -1
+    if sp and sp_edge and nedge == 1 and ee:
+        p_first_ee = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, True, True, True)
+        psums = p_first_ee
+    else:
+        psums = p_first
+    for j in range(n):
+        if ld[j, 0] == KIND_SPATIAL:
+            v = ld[j, 1]
+            ee = vs[v, VS_SP_EDGE_EDGE] == 1
+            if vs[v, VS_EDGE] == 1:
+                sp_edge = True
+    if not sp_edge:
+        macs = nsub * p_first
+    else:
+        if nedge == 1 and ee:
+            if p_first_ee < 0:
+                p_first_ee = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, True, True, True)
+            macs = p_first_ee
+        else:
+            macs = p_first
+        if nedge > 1:
+            nee = 1 if ee else 0
+            nfull = max(nedge - nee - 1, 0)
+            macs += nfull * p_first
+            macs += nee * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, False, True, False)
+    return egress, macs, psums
 
 
 @njit(cache=True)
@@ -308,3 +368,248 @@ def mapped_volume(mp, tv, tn, t) -> int:
     for q in range(tn[t]):
         ret *= mp[MP_MAPPED, tv[t, q]]
     return ret
+
+
+# ---- fused forms: every (first, ee) variant in one pass over the directives (hot path) --------------------
+# variant order: (first, not ee), (not first, not ee), (first, ee), (not first, ee)
+
+@njit(cache=True)
+def ingress_variants(ld, n, nedge, mp, vs, tm, t, chg, inited, err):
+    """pe_ingress of tensor t for the four (first, ee) variants at once."""
+    a0 = a1 = a2 = a3 = 1
+    changing = chg < 0
+    for j in range(n):
+        v = ld[j, 1]
+        if tm[t, v] == 0:
+            continue
+        edge = vs[v, VS_EDGE] == 1
+        m = mp[MP_MAPPED, v]
+        me = mp[MP_MAPPED_EDGE, v]
+        if chg < 0:     # nothing changes: the whole mapped volume
+            if ld[j, 0] == KIND_TEMPORAL:
+                f = me if edge else m
+                a0 *= f
+                a1 *= f
+                a2 *= f
+                a3 *= f
+            elif edge:
+                if nedge == 1:
+                    a0 *= me
+                    a2 *= me
+                    a3 *= me
+                elif nedge > 1:
+                    a0 *= m
+                    a1 *= m
+                    a2 *= me
+                    a3 *= me
+            else:
+                a0 *= m
+                a1 *= m
+                a2 *= m
+                a3 *= m
+            continue
+        is_chg = j == chg
+        if is_chg:
+            changing = True
+        pos = vs[v, VS_POS]
+        if ld[j, 0] == KIND_TEMPORAL:
+            if pos == POS_INIT:
+                f = me if edge else m
+            elif is_chg and not inited:
+                if mp[MP_UNIQUE, v] == 0:
+                    err[0] = R_NO_UNIQUE
+                    err[2] = v
+                    err[3] = ld[j, 3]
+                    err[4] = ld[j, 2]
+                    return 0, 0, 0, 0
+                f = max(mp[MP_UNIQUE, v], 1)
+            else:
+                f = m
+            a0 *= f
+            a1 *= f
+            a2 *= f
+            a3 *= f
+        else:
+            u = mp[MP_UNIQUE, v]
+            ue = mp[MP_UNIQUE_EDGE, v]
+            a0 *= m
+            a2 *= me
+            if pos == POS_INIT:
+                use_mapped = j <= chg
+            else:
+                use_mapped = inited or not is_chg
+            a1 *= m if use_mapped else u
+            a3 *= me if use_mapped else ue
+    if not changing:
+        return 0, 0, 0, 0
+    return a0, a1, a2, a3
+
+
+@njit(cache=True)
+def spatial_ingress_fused(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm, t, chg, err) -> int:
+    """spatial_ingress computed from one pass (ingress_variants)."""
+    inited = tensor_inited(ld, n, vs, tm, t, chg) if chg >= 0 else False
+    a0, a1, a2, a3 = ingress_variants(ld, n, nedge, mp, vs, tm, t, chg, inited, err)
+    sp, sp_edge, ee = spatial_info(ld, lfirst, vs, tv, tn, t)
+    if not sp:
+        return a0
+    if not sp_edge:
+        return a0 + (nsub - 1) * a1
+    ret = a2 if (nedge == 1 and ee) else a0
+    if nedge > 1:
+        nee = 1 if ee else 0
+        nfull = max(nedge - nee - 1, 0)
+        ret += nfull * a1 + nee * a3
+    return ret
+
+
+@njit(cache=True)
+def psum_variants(ld, n, nedge, mp, vs, tm):
+    """Reduction-dimension factor of pe_egress(psums=True) for the four (first, ee) variants."""
+    a0 = a1 = a2 = a3 = 1
+    for j in range(n):
+        v = ld[j, 1]
+        if tm[T_OUTPUT, v] == 1:
+            continue
+        edge = vs[v, VS_EDGE] == 1
+        m = mp[MP_MAPPED, v]
+        me = mp[MP_MAPPED_EDGE, v]
+        if ld[j, 0] == KIND_TEMPORAL:
+            f = me if edge else m
+            a0 *= f
+            a1 *= f
+            a2 *= f
+            a3 *= f
+            continue
+        u1 = _unique_or_one(mp[MP_UNIQUE, v])
+        pos = vs[v, VS_POS]
+        if pos == POS_INIT:
+            a0 *= m
+            a1 *= u1
+            if edge:
+                a2 *= me
+                a3 *= me
+            else:
+                a2 *= m
+                a3 *= u1
+        elif pos == POS_STEADY:
+            a0 *= m
+            a1 *= u1
+            a2 *= m
+            a3 *= u1
+        else:
+            if nedge == 1:
+                a0 *= me
+                a2 *= me
+                a3 *= me
+            elif nedge > 1:
+                ue = mp[MP_UNIQUE_EDGE, v]
+                a0 *= m
+                a1 *= u1
+                a2 *= ue
+                a3 *= ue
+    return a0, a1, a2, a3
+
+
+@njit(cache=True)
+def output_variants(ld, n, nedge, mp, lfirst, vs, tv, tn):
+    """Output-dimension factor of pe_egress for the four (first, ee) variants and (not first, ee, no reuse)."""
+    a0 = a1 = a2 = a3 = a4 = 1
+    for q in range(tn[T_OUTPUT]):
+        v = tv[T_OUTPUT, q]
+        j = lfirst[v]
+        a = v
+        if v == DIM_Y:
+            a = DIM_YP
+        elif v == DIM_X:
+            a = DIM_XP
+        pos = vs[v, VS_POS]
+        edge = vs[v, VS_EDGE] == 1
+        m = mp[MP_MAPPED, a]
+        me = mp[MP_MAPPED_EDGE, a]
+        if ld[j, 0] == KIND_TEMPORAL:
+            if pos == POS_INIT:
+                f = me if edge else m
+            elif pos == POS_STEADY:
+                f = m
+            else:
+                f = me
+            a0 *= f
+            a1 *= f
+            a2 *= f
+            a3 *= f
+            a4 *= f
+            continue
+        u1 = _unique_or_one(mp[MP_UNIQUE, a])
+        ue = mp[MP_UNIQUE_EDGE, a]
+        if pos == POS_INIT:
+            a0 *= m
+            a1 *= u1
+            if edge:
+                if nedge == 1:
+                    a2 *= me
+                    a3 *= me
+                    a4 *= me
+                elif nedge > 1:
+                    a2 *= ue
+                    a3 *= ue
+                    a4 *= me
+            else:
+                a2 *= m
+                a3 *= u1
+                a4 *= u1
+        elif pos == POS_STEADY:
+            a0 *= m
+            a1 *= u1
+            a2 *= m
+            a3 *= u1
+            a4 *= u1
+        else:
+            if nedge == 1:
+                f = mp[MP_MAPPED_EDGE, v]      # MAESTRO reads the input-side count here
+                a0 *= f
+                a2 *= f
+                a3 *= f
+                a4 *= f
+            elif nedge > 1:
+                a0 *= m
+                a1 *= u1
+                a2 *= ue
+                a3 *= ue
+                a4 *= ue
+    return a0, a1, a2, a3, a4
+
+
+@njit(cache=True)
+def case_outputs_fused(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm):
+    """(egress, MACs of all sub-clusters, critical-path partial sums) of one case from two passes."""
+    o0, o1, o2, o3, o4 = output_variants(ld, n, nedge, mp, lfirst, vs, tv, tn)
+    p0, p1, p2, p3 = psum_variants(ld, n, nedge, mp, vs, tm)
+    sp, sp_edge, ee = spatial_info(ld, lfirst, vs, tv, tn, T_OUTPUT)
+    if not sp:
+        egress = o0
+    elif not sp_edge:
+        egress = o0 + (nsub - 1) * o1
+    else:
+        egress = o2 if (nedge == 1 and ee) else o0
+        if nedge > 1:
+            nee = 1 if ee else 0
+            egress += max(nedge - nee - 1, 0) * o1 + nee * o3
+    if sp and sp_edge and nedge == 1 and ee:
+        psums = p2 * o2
+    else:
+        psums = p0 * o0
+    for j in range(n):
+        if ld[j, 0] == KIND_SPATIAL:
+            v = ld[j, 1]
+            ee = vs[v, VS_SP_EDGE_EDGE] == 1
+            if vs[v, VS_EDGE] == 1:
+                sp_edge = True
+    if not sp_edge:
+        macs = nsub * (p0 * o0)
+    else:
+        macs = p2 * o2 if (nedge == 1 and ee) else p0 * o0
+        if nedge > 1:
+            nee = 1 if ee else 0
+            macs += max(nedge - nee - 1, 0) * (p0 * o0) + nee * (p3 * o4)
+    return egress, macs, psums
