@@ -127,7 +127,8 @@ def adapt(template: Mapping[str, Any], space: GenomeSpace, cluster: int | None =
 
 
 def classic_genomes(layer: Layer, accelerator: Accelerator, cluster: int | None = None,
-                    heuristics: Heuristics = Heuristics(), directory: str | Path | None = None) -> dict[str, np.ndarray]:
+                    heuristics: Heuristics = Heuristics(),
+                    directory: str | Path | None = None) -> dict[str, np.ndarray]:
     """name -> genome [levels, 7, 2] for every template, adapted to this layer, accelerator and precision."""
     space = genome_space(layer, accelerator, heuristics, cluster)
     return {name: adapt(t, space, cluster) for name, t in load_templates(directory).items()}

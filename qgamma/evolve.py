@@ -30,8 +30,8 @@ from qmaestro.layer import Layer
 from qmaestro.mapping import Mapping
 
 from .decode import decode_batch, to_mapping
-from .genome import (GenomeSpace, check_genome, duplicate_mask, genome_space, genome_to_lists, random_population,
-                     repair, with_loop_order)
+from .genome import (GenomeSpace, check_genome, duplicate_mask, genome_hashes, genome_space, genome_to_lists,
+                     random_population, repair, with_loop_order)
 from .operators import crossover, mutate_parallel, mutate_tiles, reorder, vary
 from .pareto import nsga2_order, pareto_mask
 from .settings import Settings, check_objective
@@ -95,6 +95,7 @@ class LayerResult:
     pareto: Optional[list[ParetoPoint]] = None
     classics: dict[str, ClassicResult] = field(default_factory=dict)
     best_classic: Optional[ClassicResult] = None
+    cache_hits: int = 0      # children whose score came from the search's cache instead of the cost model
 
     def to_dict(self) -> dict[str, Any]:
         return {"layer": self.layer.to_dict(), "objective": list(self.objective),
@@ -102,6 +103,7 @@ class LayerResult:
                 "fitness": list(self.fitness), "evaluation": self.evaluation.to_dict(),
                 "generations": self.generations, "evaluations": self.evaluations, "seconds": self.seconds,
                 "stopped_early": self.stopped_early, "seed": self.seed, "reseeds": self.reseeds,
+                "cache_hits": self.cache_hits,
                 "pareto": None if self.pareto is None else [p.to_dict() for p in self.pareto],
                 "best_classic": None if self.best_classic is None else self.best_classic.to_dict(),
                 "classics": {k: v.to_dict() for k, v in self.classics.items()}}
@@ -132,7 +134,11 @@ class _Diagnosis:
 
 
 class Scorer:
-    """Decodes and scores populations of one layer; counts evaluations; remembers why things failed."""
+    """Decodes and scores populations of one layer; counts evaluations; remembers why things failed.
+
+    Scores are cached by genome hash: a child equal to any individual scored earlier in this search is not sent
+    to the cost model again (late generations re-create many earlier genomes). `evaluations` counts cost-model
+    evaluations; `cache_hits` the scores served from the cache."""
 
     def __init__(self, layer: Layer, accelerator: Accelerator, space: GenomeSpace, objectives: tuple[str, ...],
                  constraint: Any = None):
@@ -140,7 +146,9 @@ class Scorer:
         self.context = EvaluationContext.of(layer, accelerator)
         self.constraint = constraint
         self.evaluations = 0
+        self.cache_hits = 0
         self.diagnosis = _Diagnosis()
+        self._cache: dict[int, list[float]] = {}
 
     def batch(self, pop: np.ndarray) -> BatchEvaluation:
         dirs, clusters, nlevels = decode_batch(pop, self.space)
@@ -149,8 +157,26 @@ class Scorer:
 
     def __call__(self, pop: np.ndarray) -> np.ndarray:
         """Objective values [n, m]; inf where infeasible."""
-        if pop.shape[0] == 0:
-            return np.zeros((0, len(self.objectives)))
+        n, m = pop.shape[0], len(self.objectives)
+        if n == 0:
+            return np.zeros((0, m))
+        keys = genome_hashes(pop).tolist()
+        cache = self._cache
+        known = [cache.get(k) for k in keys]
+        hit = [i for i, row in enumerate(known) if row is not None]
+        miss = [i for i, row in enumerate(known) if row is None]
+        fit = np.empty((n, m))
+        if hit:
+            fit[hit] = [known[i] for i in hit]
+            self.cache_hits += len(hit)
+        if miss:
+            new = self._score(pop[miss])
+            fit[miss] = new
+            for i, row in zip(miss, new.tolist()):
+                cache[keys[i]] = row
+        return fit
+
+    def _score(self, pop: np.ndarray) -> np.ndarray:
         b = self.batch(pop)
         ok = np.ones(pop.shape[0], dtype=bool) if self.constraint is None else \
             np.asarray(self.constraint(b, pop), dtype=bool)
@@ -162,22 +188,30 @@ class Scorer:
         return fit
 
 
-def unmappable_reason(layer: Layer, accelerator: Accelerator, diag: _Diagnosis) -> tuple[str, str]:
-    """(what, fix) for a layer where nothing feasible was found."""
+def smallest_l1_bits(scorer: "Scorer") -> float:
+    """L1 bits per PE that the smallest tiles need (every tile at its minimum: K = C = 1, Y = R, X = S), as the
+    cost model counts them (MAESTRO's buffer sizes, packing, one copy per FU); inf if none is accepted."""
+    space = scorer.space
+    probe = random_population(space, 8, np.random.default_rng(0))
+    roles = probe[:, :, 1:, 0]
+    probe[:, :, 1:, 1] = space.lo[roles]
+    probe = repair(probe, space)
+    b = scorer.batch(probe)
+    return float(b.l1_bits[b.valid].min()) if b.valid.any() else np.inf
+
+
+def unmappable_reason(layer: Layer, accelerator: Accelerator, diag: _Diagnosis,
+                      smallest_l1: float = np.inf) -> tuple[str, str]:
+    """(what, fix) for a layer where nothing feasible was found; smallest_l1 from smallest_l1_bits."""
     p = layer.precision
-    word = accelerator.word_bits
     r, s = (1, 1) if layer.type == "GEMM" else (layer.R, layer.S)
-
-    def words(elements: int, bits: int) -> int:
-        return -(-elements // max(1, word // bits)) if bits <= word else elements * -(-bits // word)
-
-    smallest = (words(r * s, p.weights.bits) + words(r * s, p.activations.bits) + words(1, p.outputs.bits)) \
-        * word * p.lanes
     l1 = accelerator.l1_bytes * 8
     bits = p.weights.bits if p.weights.bits == p.activations.bits else f"{p.weights.bits}/{p.activations.bits}"
-    if smallest > l1:
+    if np.isfinite(smallest_l1) and smallest_l1 > l1:
+        per = f" x {p.lanes} FUs" if p.lanes > 1 else ""
         return (f"L1 of {accelerator.l1_bytes} B cannot hold one {r}x{s} filter tile at {bits} bits "
-                f"(a PE needs at least {smallest // 8} B)", "use an accelerator with a larger L1 or narrower precision")
+                f"(the smallest tiles need {int(smallest_l1 // 8)} B per PE{per})",
+                "use an accelerator with a larger L1 or a narrower precision")
     if diag.rejected_by_hook:
         return "every mapping the cost model accepted was rejected by the constraints hook", \
             "relax the area/power constraints"
@@ -250,14 +284,19 @@ def _statistics() -> tools.Statistics:
     return stats
 
 
+class _RowRef(list):
+    """A DEAP 'individual' that only names a row of a fitness array (DEAP reads .fitness)."""
+
+    fitness: Any
+
+
 def deap_front(fit: np.ndarray) -> np.ndarray:
     """Indices of the first non-dominated front by DEAP's sortNondominated (feasible rows only)."""
     cls = _fitness_class(fit.shape[1])
     rows = [i for i in range(fit.shape[0]) if np.all(np.isfinite(fit[i]))]
     inds = []
     for i in rows:
-        ind = [i]
-        ind = type("Ind", (list,), {})(ind)
+        ind = _RowRef([i])
         ind.fitness = cls(tuple(float(v) for v in fit[i]))
         inds.append(ind)
     if not inds:
@@ -332,7 +371,7 @@ def search_layer(layer: Layer, accelerator: Accelerator, objective: str | tuple[
         feasible = np.all(np.isfinite(fit), axis=1)
         while not feasible.any():
             if reseeds >= settings.max_reseeds:
-                what, fix = unmappable_reason(layer, accelerator, scorer.diagnosis)
+                what, fix = unmappable_reason(layer, accelerator, scorer.diagnosis, smallest_l1_bits(scorer))
                 raise UnmappableLayerError(what, f"layer {layer.name!r} on {accelerator.name!r}", fix)
             reseeds += 1
             pop = _fresh_unique(tb, tb.population(n), pop[:0])
@@ -444,4 +483,8 @@ def _result(layer: Layer, accelerator: Accelerator, space: GenomeSpace, scorer: 
     rows = [dict(r) for r in logbook]
     return LayerResult(layer, objs, best.copy(), mapping, mapping.to_dfsl(), evaluation,
                        tuple(float(v) for v in best_fit), gen, scorer.evaluations, time.perf_counter() - start,
-                       rows, stopped, seed, reseeds, pareto, classics, best_classic)
+                       rows, stopped, seed, reseeds, pareto, classics, best_classic, scorer.cache_hits)
+
+
+__all__ = ["search_layer", "LayerResult", "ParetoPoint", "ClassicResult", "UnmappableLayerError", "Scorer",
+           "Settings", "make_toolbox", "unmappable_reason", "smallest_l1_bits"]

@@ -239,6 +239,16 @@ def finish(network: str, run: RunDir, records: Sequence[Mapping[str, Any]], mode
     return ExploreResult(network, run.path, points, baseline, front, summary, mode)
 
 
+def open_explore(path: str | Path) -> ExploreResult:
+    """An explore run read back from its folder (e.g. to plot it again)."""
+    run = RunDir.open(path)
+    if run.config.get("kind") != "explore":
+        raise InputError("not an explore run (run.yaml has no kind: explore)", str(path), "give a folder made by qgamma explore")
+    return ExploreResult(run.config.get("network_name", ""), run.path, [dict(r) for r in run.layers],
+                         run.summary.get("baseline"), list(run.summary.get("front") or []),
+                         dict(run.summary.get("kinds") or {}), run.summary.get("mode", "grid"))
+
+
 # ---- the search over hardware parameters ---------------------------------------------------------------------
 def objective_matrix(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
     """Rows (-perf/area, energy) to minimise; infeasible points are inf (ranked after every front)."""
@@ -294,8 +304,8 @@ def _positive_ints(values: Sequence[Any], name: str) -> list[int]:
 
 
 def explore(network: str | Network, pe_kinds: Sequence[str] = ("fp32", "int16", "lightpe1", "lightpe2"),
-            pes: Sequence[int] = (16, 64, 168, 256), l1_sizes: Sequence[int] = (256, 512, 1024),
-            l2_sizes: Sequence[int] = (65536, 131072, 262144), objective: str = "edp", preset: str = "fast",
+            pes: Sequence[int] = (16, 64, 168, 256), l1_sizes: Sequence[int] = (512, 2048),
+            l2_sizes: Sequence[int] = (131072, 2097152), objective: str = "edp", preset: str = "fast",
             jobs: int = -1, seed: int = 0, scheduler: Any = None, runs_dir: str | Path = "runs",
             accelerator: str | Accelerator = "edge16", max_points: int = 64,
             settings: Settings | None = None, run_id: str | None = None,
@@ -467,8 +477,8 @@ def add_subcommand(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("network", help="bundled network name or path")
     p.add_argument("--pe-kinds", default="fp32,int16,lightpe1,lightpe2", help="PE kinds (default %(default)s)")
     p.add_argument("--pes", default="16,64,168,256", help="PE counts (default %(default)s)")
-    p.add_argument("--l1", default="256,512,1024", help="L1 bytes per PE (default %(default)s)")
-    p.add_argument("--l2", default="65536,131072,262144", help="L2 bytes (default %(default)s)")
+    p.add_argument("--l1", default="512,2048", help="L1 bytes per PE (default %(default)s)")
+    p.add_argument("--l2", default="131072,2097152", help="L2 bytes (default %(default)s)")
     p.add_argument("--objective", default="edp", help="mapping objective per layer: edp, latency or energy")
     p.add_argument("--preset", default="fast", choices=sorted(PRESETS), help="mapping-search effort (default fast)")
     p.add_argument("--accelerator", default="edge16", help="base accelerator (bandwidths, NoC, tech overrides)")

@@ -148,7 +148,7 @@ def _order(loop_order: Sequence[str] | None) -> np.ndarray | None:
 
 # ---- jitted helpers --------------------------------------------------------------------------------------------
 @njit(cache=True)
-def _draw_int(u: float, lo: int, hi: int) -> int:
+def draw_int(u: float, lo: int, hi: int) -> int:
     """Uniform integer in [lo, hi] from one uniform draw (hi < lo gives lo)."""
     if hi <= lo:
         return lo
@@ -170,7 +170,7 @@ def _draw_pow2(u: float, hi: int) -> int:
 
 
 @njit(cache=True)
-def _tiles_of(genome_level: np.ndarray) -> np.ndarray:
+def tiles_of(genome_level: np.ndarray) -> np.ndarray:
     """Tile per role of one level (genes 1..6)."""
     out = np.ones(6, dtype=np.int64)
     for j in range(1, 7):
@@ -214,7 +214,7 @@ def draw_tile(u: float, role: int, upper: int, lo: np.ndarray, sizes: np.ndarray
         return sizes[role]
     if pow2:
         return max(lo[role], _draw_pow2(u, upper))
-    return _draw_int(u, lo[role], upper)
+    return draw_int(u, lo[role], upper)
 
 
 @njit(cache=True)
@@ -260,7 +260,8 @@ def repair_kernel(pop: np.ndarray, sizes: np.ndarray, lo: np.ndarray, exists: np
 
     When the stride exceeds the filter (e.g. 1x1 stride 2), a sliding window cannot step over the rows between
     outputs (MAESTRO needs offset <= size), so such Y/X tiles are whole multiples of the stride (or the whole
-    tile above) and step by their own size."""
+    tile above) and step by their own size; an inner level keeps the whole tile above only when that tile is a
+    stride multiple that splits its own parent evenly (MAESTRO rejects the other cases)."""
     n, levels = pop.shape[0], pop.shape[1]
     chain = np.empty((levels + 1, 6), dtype=np.int64)   # chain[0] = dims, chain[l + 1] = level l's tiles
     chain[0] = sizes
@@ -276,8 +277,14 @@ def repair_kernel(pop: np.ndarray, sizes: np.ndarray, lo: np.ndarray, exists: np
                     t = sizes[r]
                 else:
                     t = min(max(t, lo[r]), parent[r])
-                    if window[r] > 0 and step[r] > window[r] and t < parent[r]:
-                        t = min(max(step[r], t - t % step[r]), parent[r])
+                    if window[r] > 0 and step[r] > window[r]:
+                        if t < parent[r]:
+                            t = min(max(step[r], t - t % step[r]), parent[r])
+                        elif lvl > 0 and parent[r] > step[r] and (chain[lvl - 1, r] % parent[r] != 0
+                                                                    or parent[r] % step[r] != 0):
+                            # a whole-tile inner map under an uneven outer split (or an outer tile that is no
+                            # stride multiple) makes MAESTRO see no new rows at some step and exit; step inside
+                            t = max(step[r], ((parent[r] - 1) // step[r]) * step[r])
                 pop[i, lvl, j, 1] = t
                 chain[lvl + 1, r] = t
             d = pop[i, lvl, 0, 0]
@@ -349,6 +356,11 @@ def repair(pop: np.ndarray, space: GenomeSpace) -> np.ndarray:
     out = np.array(pop, dtype=np.int64, copy=True)
     repair_kernel(out, *space.kernel_args())
     return out
+
+
+def genome_hashes(pop: np.ndarray) -> np.ndarray:
+    """64-bit FNV-1a hash per individual (equal genomes, equal hashes)."""
+    return _row_hashes(np.ascontiguousarray(pop, dtype=np.int64).reshape(pop.shape[0], -1))
 
 
 def duplicate_mask(pop: np.ndarray, against: np.ndarray | None = None) -> np.ndarray:

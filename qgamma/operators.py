@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .genome import GenomeSpace, _draw_int, _tiles_of, draw_parallel, draw_tile, repair_kernel
+from .genome import GenomeSpace, draw_int, draw_parallel, draw_tile, repair_kernel, tiles_of
 
 
 @njit(cache=True)
@@ -74,7 +74,7 @@ def reorder_kernel(pop: np.ndarray, rate: float, u: np.ndarray) -> None:
 @njit(cache=True)
 def _redraw_parallel(genome: np.ndarray, lvl: int, u_dim: float, u_units: float, sizes: np.ndarray,
                      par_allowed: np.ndarray, top_n: np.ndarray, cluster_opts: np.ndarray) -> None:
-    key = sizes if lvl == 0 else _tiles_of(genome[lvl - 1])
+    key = sizes if lvl == 0 else tiles_of(genome[lvl - 1])
     genome[lvl, 0, 0] = draw_parallel(u_dim, par_allowed[lvl], key, top_n[lvl])
     if lvl == 1:
         genome[lvl, 0, 1] = cluster_opts[min(int(u_units * cluster_opts.shape[0]), cluster_opts.shape[0] - 1)]
@@ -96,7 +96,7 @@ def tile_mutation_kernel(pop: np.ndarray, rate: float, loci: int, u: np.ndarray,
                 _redraw_parallel(pop[i], lvl, u[i, m, 2], u[i, m, 3], sizes, par_allowed, top_n, cluster_opts)
                 continue
             r = pop[i, lvl, j, 0]
-            upper = sizes[r] if lvl == 0 else _tiles_of(pop[i, lvl - 1])[r]
+            upper = sizes[r] if lvl == 0 else tiles_of(pop[i, lvl - 1])[r]
             pop[i, lvl, j, 1] = draw_tile(u[i, m, 2], r, upper, lo, sizes, exists, False)
 
 
@@ -107,7 +107,7 @@ def parallel_mutation_kernel(pop: np.ndarray, rate: float, u: np.ndarray, sizes:
     n, levels = pop.shape[0], pop.shape[1]
     for i in range(n):
         if u[i, 0] < rate:
-            lvl = _draw_int(u[i, 1], 0, levels - 1)
+            lvl = draw_int(u[i, 1], 0, levels - 1)
             _redraw_parallel(pop[i], lvl, u[i, 2], u[i, 3], sizes, par_allowed, top_n, cluster_opts)
 
 

@@ -550,8 +550,8 @@ def _execute_run(run: RunDir, net: Network, acc: Accelerator, objs: tuple[str, .
     layers_out = run.layers
     results = {r["layer"]: results[r["key"]] for r in layers_out if r["key"] in results}
     totals = network_totals(layers_out)
-    failed = [r for r in layers_out if r.get("status") != STATUS_OK]
-    status = "complete" if len(layers_out) == len(net.layers) and not failed else "partial"
+    crashed = [r for r in layers_out if r.get("status") not in (STATUS_OK, STATUS_UNMAPPABLE)]
+    status = "complete" if len(layers_out) == len(net.layers) and not crashed else "partial"
     run.update_summary(totals=totals, status=status)
     return NetworkResult(run.path, net.name, acc.name, ",".join(objs), chosen_value, layers_out, totals,
                          results, summary.get("cluster_totals", {}))

@@ -176,13 +176,13 @@ def test_directive_states_temporal_and_spatial():
 def test_case_order_is_maestros_counter_order():
     ld = np.array([[1, 0, 1, 1], [1, 1, 1, 1]], np.int64)       # two TemporalMap(1,1), dims of size 2
     st = np.zeros((2, 3, 5), np.int64)
-    nst, freq, cur, pick = (np.zeros(2, np.int64) for _ in range(4))
+    nst, freq, cur, pick, phase = (np.zeros(2, np.int64) for _ in range(5))
     dyn = np.zeros(NUM_DIMS, np.int64)
     dyn[0] = dyn[1] = 2
     total = level_states(ld, 2, dyn, 1, st, nst, freq)
     order = []
     for c in range(total):
-        next_case(c, 2, st, nst, freq, cur, pick)
+        next_case(c, 2, st, nst, freq, cur, pick, phase)
         order.append(tuple(pick))
     assert order == [(0, 0), (1, 1), (1, 0), (0, 1)]
 
@@ -224,3 +224,58 @@ def test_empty_slots_in_the_array_form_are_skipped():
     gappy[0, 0, 7] = dirs[0, 0, 1]
     a, b = (analyze_batch_detailed(layer_array(CONV3), hw_array(acc()), d, clusters, nlev)[0] for d in (dirs, gappy))
     assert np.array_equal(a, b, equal_nan=True)
+
+
+def test_fused_traffic_equals_the_plain_reuse_rules():
+    """The hot path computes all (first, edge-edge) variants in one pass; it must equal the plain functions."""
+    from qmaestro.analysis.cases import case_view
+    from qmaestro.analysis.traffic import (case_outputs_fused, critical_partial_sums, innermost_changing,
+                                           partial_sums_all, spatial_egress, spatial_ingress, spatial_ingress_fused,
+                                           tensor_masks, tensor_vars)
+    from qmaestro.reference import MAESTRO_FILE, default_reference_dir, load_cases
+
+    ref = default_reference_dir()
+    if ref is None or not (ref / MAESTRO_FILE).exists():
+        pytest.skip("reference records not available")
+    checked = 0
+    for c in load_cases(ref / MAESTRO_FILE)[::3]:
+        if c.mapping is None or not c.comparable:
+            continue
+        dirs, clusters, nlev = encode(c.mapping)
+        t = _build(c.layer, c.accelerator, dirs, clusters, nlev)
+        tv, tn, tm = np.zeros((3, 4), np.int64), np.zeros(3, np.int64), np.zeros((3, NUM_DIMS), np.int64)
+        tensor_vars(int(layer_array(c.layer)[0]), tv, tn)
+        tensor_masks(tv, tn, tm)
+        for lvl in range(int(nlev[0])):
+            n, nsub, nedge = int(t["ln"][lvl]), int(t["linfo"][lvl, 0]), int(t["linfo"][lvl, 1])
+            ld, mp, lf = t["ld"][lvl], t["lmap"][lvl], t["lfirst"][lvl]
+            st = np.zeros((MAX_LEVEL_DIRS, 3, 5), np.int64)
+            nst, freq, cur, pick, phase = (np.zeros(MAX_LEVEL_DIRS, np.int64) for _ in range(5))
+            vs = np.zeros((NUM_DIMS, 5), np.int64)
+            err = np.zeros(5, np.int64)
+            total = level_states(ld, n, t["sdim"][lvl], nsub, st, nst, freq)
+            for case in range(min(total, 40)):
+                next_case(case, n, st, nst, freq, cur, pick, phase)
+                case_view(ld, n, t["llast"][lvl], st, pick, vs)
+                chg = innermost_changing(ld, n, vs)
+                plain = (spatial_egress(ld, n, nsub, nedge, mp, lf, vs, tv, tn, tm),
+                         partial_sums_all(ld, n, nsub, nedge, mp, lf, vs, tv, tn, tm),
+                         critical_partial_sums(ld, n, nedge, mp, lf, vs, tv, tn, tm))
+                assert case_outputs_fused(ld, n, nsub, nedge, mp, lf, vs, tv, tn, tm) == plain, (c.id, lvl, case)
+                for tensor in (0, 1):
+                    a = spatial_ingress(ld, n, nsub, nedge, mp, lf, vs, tv, tn, tm, tensor, chg, err)
+                    b = spatial_ingress_fused(ld, n, nsub, nedge, mp, lf, vs, tv, tn, tm, tensor, chg, err)
+                    assert a == b, (c.id, lvl, case, tensor)
+                checked += 1
+    assert checked > 500
+
+
+def test_malformed_arrays_are_rejected_not_crashed():
+    from qmaestro.analysis.metrics import R_BAD_DIM, R_BAD_KIND, R_BAD_NLEVELS, R_LEVELS
+    dirs, clusters, nlev = encode_many([Mapping([SpatialMap(1, 1, "K")])] * 4)
+    dirs[0, 0, 0, 1] = 12           # no such dimension
+    dirs[1, 0, 0, 0] = 5            # no such directive kind
+    nlev[2] = 0
+    nlev[3] = 5
+    _, status = analyze_batch(layer_array(CONV3), hw_array(acc()), dirs, clusters, nlev)
+    assert list(status) == [R_BAD_DIM, R_BAD_KIND, R_BAD_NLEVELS, R_LEVELS]

@@ -77,15 +77,14 @@ def test_batch_decode_equals_one_by_one():
     assert np.array_equal(dirs, d2) and np.array_equal(clusters, c2) and np.array_equal(nlevels, n2)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(K=st.integers(1, 128), C=st.integers(1, 128), R=st.sampled_from([1, 3, 5]), extra=st.integers(0, 40),
        stride=st.integers(1, 2), prec=st.sampled_from(["fp32", "int8", "int4", "fp16"]),
        typ=st.sampled_from(["CONV", "CONV", "DSCONV", "GEMM"]), heur=st.booleans(), seed=st.integers(0, 999))
 def test_property_cost_model_accepts_every_decoded_mapping(K, C, R, extra, stride, prec, typ, heur, seed):
-    """Every decoded mapping is accepted, except two MAESTRO verdicts on edge tiles that no genome rule can
-    foresee cheaply (the search treats them as infeasible): more MACs per cycle than units (MAESTRO counts edge
-    work twice) and, only when the stride exceeds the filter, 'no new elements' for a whole-tile inner map."""
-    from qmaestro.analysis.metrics import R_NO_UNIQUE, R_THROUGHPUT
+    """Every decoded mapping is accepted, except MAESTRO's verdict on edge tiles that no genome rule can foresee
+    cheaply (the search treats it as infeasible): more MACs per cycle than units (MAESTRO counts edge work twice)."""
+    from qmaestro.analysis.metrics import R_THROUGHPUT
     from qmaestro.evaluate import evaluate_batch, status_text
     if typ == "GEMM":
         layer = Layer("p", type="GEMM", M=R + extra, N=K, K=C, precision=Precision.parse(prec))
@@ -95,7 +94,7 @@ def test_property_cost_model_accepts_every_decoded_mapping(K, C, R, extra, strid
     space = genome_space(layer, ACC, Heuristics() if heur else Heuristics.off())
     pop = random_population(space, 40, np.random.default_rng(seed))
     b = evaluate_batch(layer, ACC, *decode_batch(pop, space))
-    tolerated = {R_THROUGHPUT} | ({R_NO_UNIQUE} if typ != "GEMM" and stride > R else set())
+    tolerated = {R_THROUGHPUT}
     for i in np.flatnonzero(~b.valid):
         assert int(b.status[i]) in tolerated, (status_text(int(b.status[i])), to_dfsl(pop[i], space))
     assert (~b.valid).mean() <= 0.2

@@ -10,7 +10,7 @@ from qmaestro.errors import InputError, QMaestroError
 from qgamma.classic import classic_genomes
 from qgamma.decode import to_mapping
 from qgamma.evolve import UnmappableLayerError, search_layer
-from qgamma.genome import genome_space
+from qgamma.genome import genome_from_lists, genome_space
 from qgamma.pareto import front_ranks, nsga2_order, pareto_mask
 from qgamma.settings import Settings
 
@@ -27,8 +27,8 @@ def test_result_is_consistent_with_the_cost_model():
     assert r.fitness[0] == pytest.approx(r.evaluation.edp, rel=1e-9)
     assert r.evaluation.fits
     assert r.generations == 6 and not r.stopped_early and len(r.logbook) == 7
-    # 4 classic baselines + initial 12 + 6 generations x (12 - 1 elite) children
-    assert r.evaluations == 4 + 12 + 6 * 11
+    # 4 classic baselines + initial 12 + 6 generations x (12 - 1 elite) children, some served from the cache
+    assert r.evaluations + r.cache_hits == 4 + 12 + 6 * 11
     mins = [row["min"] for row in r.logbook]
     assert all(b <= a for a, b in zip(mins, mins[1:]))          # elitism: the best never gets worse
     assert all(0.0 < row["valid"] <= 1.0 for row in r.logbook)
@@ -49,7 +49,7 @@ def test_quantized_layer_uses_three_levels_with_fu_cluster():
     assert r.genome.shape == (3, 7, 2)
     assert r.mapping.cluster_sizes[-1] == 4
     assert [d.dim for d in r.mapping.levels[2] if d.spatial][0] in ("C", "Y", "X")
-    assert r.evaluations == 4 + 16 + 6 * 15
+    assert r.evaluations + r.cache_hits == 4 + 16 + 6 * 15
 
 
 def test_early_stop_after_patience():
@@ -65,6 +65,7 @@ def test_unmappable_layer_reports_a_reason():
         search_layer(SMALL, tiny_l1, "edp", TINY.with_(max_reseeds=1), seed=0)
     line = err.value.one_line()
     assert "L1 of 8 B cannot hold one 3x3 filter tile at 32 bits" in line and "'small'" in line
+    assert "the smallest tiles need" in line
     assert isinstance(err.value, QMaestroError)
 
 
@@ -92,6 +93,9 @@ def test_pareto_front_for_two_objectives():
     assert pareto_mask(pts).all()                               # nobody on the front is dominated
     assert list(pts[:, 0]) == sorted(pts[:, 0])
     assert any(np.array_equal(p.genome, r.genome) for p in r.pareto)
+    import json
+    d = json.loads(json.dumps(r.to_dict()))                     # plain data for results files
+    assert np.array_equal(genome_from_lists(d["genome"]), r.genome) and len(d["pareto"]) == len(r.pareto)
 
 
 def test_classics_are_scored_and_seeded():
@@ -159,3 +163,11 @@ def test_nsga2_order_puts_fronts_first_and_infeasible_last():
     order = nsga2_order(fit).tolist()
     assert set(order[:3]) == {0, 1, 2} and order[3] == 3 and order[4] == 5 and order[5] == 4
     assert order.index(0) < order.index(1) and order.index(2) < order.index(1)   # boundary points first
+
+
+def test_unmappable_quantized_stem_names_the_l1_need():
+    # 7x7 int8 on 512 B: MAESTRO's L1 requirement for the smallest tiles (double-buffered 7x7 windows) times 4 FUs
+    stem = Layer("conv1", K=8, C=3, R=7, S=7, Y=20, X=20, stride_y=2, stride_x=2, precision=Precision.parse("int8"))
+    with pytest.raises(UnmappableLayerError, match=r"L1 of 512 B cannot hold one 7x7 filter tile at 8 bits "
+                                                   r"\(the smallest tiles need \d+ B per PE x 4 FUs\)"):
+        search_layer(stem, ACC, "edp", TINY.with_(max_reseeds=1), seed=0)

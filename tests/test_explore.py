@@ -161,3 +161,12 @@ def test_large_spaces_are_sampled_by_the_hardware_ga(tmp_path):
     res = explore(_net(), ["int16", "lightpe1"], [16, 32], [512], [65536], preset="smoke", jobs=1,
                   runs_dir=tmp_path, max_points=3)
     assert res.mode == "ga" and len(res.points) == 3 and len({p["key"] for p in res.points}) == 3
+
+
+def test_an_explore_run_reads_back(tmp_path):
+    from qgamma.explore import explore, open_explore
+    res = explore(_net(), ["int16"], [16], [512], [65536], preset="smoke", jobs=1, runs_dir=tmp_path)
+    back = open_explore(res.run_dir)
+    assert back.points == res.points and back.front == res.front and back.baseline == "int16"
+    with pytest.raises(InputError, match="not a run folder"):
+        open_explore(tmp_path)

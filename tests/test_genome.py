@@ -125,7 +125,8 @@ def test_repair_hand_worked():
     ])
     r = repair(g[None], space)[0]
     assert genome_to_lists(r) == [
-        [["C", 4], ["K", 8], ["C", 2], ["Y", 3], ["X", 12], ["R", 3], ["S", 3]],   # 5 PEs/cluster -> 4 (power of two), 16 // 4 = 4 clusters
+        # 5 PEs per cluster -> 4 (power of two), so 16 // 4 = 4 clusters
+        [["C", 4], ["K", 8], ["C", 2], ["Y", 3], ["X", 12], ["R", 3], ["S", 3]],
         [["K", 4], ["K", 4], ["C", 2], ["Y", 3], ["X", 3], ["R", 3], ["S", 3]],
     ]
 
@@ -169,3 +170,16 @@ def test_property_random_individuals_are_legal(K, C, R, S, extra_y, extra_x, str
     pop = random_population(space, 30, np.random.default_rng(seed))
     assert_invariants(pop, space)
     assert np.array_equal(repair(pop, space), pop)     # legal individuals are fixed points of repair
+
+
+def test_stride_larger_than_filter_tiles_hand_worked():
+    # 1x1 stride 2 on 14 rows: tiles are stride multiples; an inner whole-tile map is kept only under an even split
+    space = genome_space(conv(K=4, C=4, R=1, S=1, Y=14, X=14, stride=2), ACC)
+    g = genome_from_lists([
+        [["K", 4], ["K", 4], ["C", 4], ["Y", 9], ["X", 14], ["R", 1], ["S", 1]],
+        [["K", 4], ["K", 1], ["C", 1], ["Y", 8], ["X", 14], ["R", 1], ["S", 1]],
+    ])
+    r = genome_to_lists(repair(g[None], space)[0])
+    assert r[0][3] == ["Y", 8]        # 9 -> 8, a multiple of the stride
+    assert r[1][3] == ["Y", 6]        # whole 8-row tile under an uneven split (14 = 8 + 6) -> 6
+    assert r[1][4] == ["X", 14]       # whole 14-column tile of an even split stays

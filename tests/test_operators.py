@@ -116,3 +116,16 @@ def test_operators_are_reproducible():
         return repair(kids, space)
 
     assert np.array_equal(run(9), run(9)) and not np.array_equal(run(9), run(10))
+
+
+def test_fused_vary_gives_legal_reproducible_children():
+    from qgamma.operators import vary
+    layer = Layer("v", K=32, C=16, R=3, S=3, Y=20, X=20, stride_y=2, stride_x=2, precision=Precision.parse("int4"))
+    space = genome_space(layer, ACC)
+    parents = random_population(space, 20, np.random.default_rng(11))
+    a = vary(parents, 57, space, 0.57, 0.47, 0.53, 3, 0.1, np.random.default_rng(12))
+    b = vary(parents, 57, space, 0.57, 0.47, 0.53, 3, 0.1, np.random.default_rng(12))
+    assert a.shape == (57, 3, 7, 2) and np.array_equal(a, b)
+    assert_invariants(a, space)
+    same = vary(parents, 20, space, 0.0, 0.0, 0.0, 3, 0.0, np.random.default_rng(13))
+    assert all(any(np.array_equal(k, p) for p in parents) for k in same)   # no operator fired: copies only

@@ -50,7 +50,8 @@ def reason_text(status: int, detail: np.ndarray) -> str:
     filt = DIM_NAMES[c] if 0 <= c < len(DIM_NAMES) and c else ("R" if dim_name.startswith("Y") else "S")
     what = "row" if dim_name.startswith("Y") else "column"
     metric = METRIC_NAMES[level] if 0 <= level < len(METRIC_NAMES) else "?"
-    return REASONS[status].format(level=level, dim=dim_name, a=a, b=b, c=c, filt=filt, what=what, metric=metric)
+    return REASONS[status].format(level=level, dim=dim_name, a=a, b=b, c=c, filt=filt, what=what, metric=metric,
+                                  hundredths=a / 100)
 
 
 def analyze(layer: Layer, accelerator: Accelerator, mapping: Mapping, num_units: int | None = None

@@ -20,7 +20,7 @@ ST_POS, ST_OCC, ST_UNROLL, ST_INIT_EDGE, ST_SP_EDGE_EDGE = 0, 1, 2, 3, 4
 VS_POS, VS_UNROLL, VS_EDGE, VS_SP_EDGE_EDGE, VS_PRESENT = 0, 1, 2, 3, 4
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _put(st: np.ndarray, k: int, pos: int, occ: int, unroll: bool, init_edge: bool, ee: bool) -> None:
     st[k, ST_POS] = pos
     st[k, ST_OCC] = occ
@@ -29,7 +29,7 @@ def _put(st: np.ndarray, k: int, pos: int, occ: int, unroll: bool, init_edge: bo
     st[k, ST_SP_EDGE_EDGE] = 1 if ee else 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def directive_states(kind: int, size: int, ofs: int, dim: int, nsub: int, st: np.ndarray) -> int:
     """Fill st[0..k) with the states of one directive over a dimension of size `dim`; returns k."""
     k = 0
@@ -65,7 +65,7 @@ def directive_states(kind: int, size: int, ofs: int, dim: int, nsub: int, st: np
     return k
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def level_states(ld: np.ndarray, n: int, dyn: np.ndarray, nsub: int, st: np.ndarray, nst: np.ndarray,
                  freq: np.ndarray) -> int:
     """States of every directive of a level and MAESTRO's change frequencies; returns the number of cases."""
@@ -78,21 +78,27 @@ def level_states(ld: np.ndarray, n: int, dyn: np.ndarray, nsub: int, st: np.ndar
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def next_case(case_id: int, n: int, st: np.ndarray, nst: np.ndarray, freq: np.ndarray, cur: np.ndarray,
-              pick: np.ndarray) -> int:
-    """Pick the states of case `case_id` (MAESTRO's counter order) into pick[]; returns its occurrences."""
+              pick: np.ndarray, phase: np.ndarray) -> int:
+    """Pick the states of case `case_id` (MAESTRO's counter order) into pick[]; returns its occurrences.
+
+    Cases must be visited in order from 0 with cur[] and phase[] zeroed; phase[j] tracks case_id % freq[j]
+    without a division per directive.
+    """
     occ = 1
     for j in range(n):
         idx = cur[j]
         pick[j] = idx
-        occ = wrap_int32(occ * st[j, idx, ST_OCC])
-        if case_id % freq[j] == 0:
+        occ *= st[j, idx, ST_OCC]
+        if phase[j] == 0:
             cur[j] = 0 if idx + 1 == nst[j] else idx + 1
-    return occ
+        p = phase[j] + 1
+        phase[j] = 0 if p == freq[j] else p
+    return wrap_int32(occ)    # the product mod 2^32 equals MAESTRO's step-by-step int product
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def case_view(ld: np.ndarray, n: int, llast: np.ndarray, st: np.ndarray, pick: np.ndarray,
               vs: np.ndarray) -> bool:
     """Per dimension the state of its last directive (MAESTRO keys states by name); returns 'all init'."""
@@ -102,12 +108,13 @@ def case_view(ld: np.ndarray, n: int, llast: np.ndarray, st: np.ndarray, pick: n
         if j < 0:
             vs[v, VS_PRESENT] = 0
             continue
-        s = st[j, pick[j]]
+        k = pick[j]                 # scalar indexing only: array views cost reference counting here
+        pos = st[j, k, ST_POS]
         vs[v, VS_PRESENT] = 1
-        vs[v, VS_POS] = s[ST_POS]
-        vs[v, VS_UNROLL] = s[ST_UNROLL]
-        vs[v, VS_EDGE] = 1 if (s[ST_POS] == POS_EDGE or s[ST_INIT_EDGE] == 1) else 0
-        vs[v, VS_SP_EDGE_EDGE] = s[ST_SP_EDGE_EDGE]
-        if s[ST_POS] != POS_INIT:
+        vs[v, VS_POS] = pos
+        vs[v, VS_UNROLL] = st[j, k, ST_UNROLL]
+        vs[v, VS_EDGE] = 1 if (pos == POS_EDGE or st[j, k, ST_INIT_EDGE] == 1) else 0
+        vs[v, VS_SP_EDGE_EDGE] = st[j, k, ST_SP_EDGE_EDGE]
+        if pos != POS_INIT:
             all_init = False
     return all_init

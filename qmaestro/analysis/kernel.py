@@ -8,9 +8,9 @@ from numba import njit
 
 from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_Y, HW_NOC_BW, HW_NUM_UNITS, HW_SIMD_LANES, LAYER_DIMS,
                       LAYER_TYPE, LT_GEMM, MAX_LEVELS, NUM_DIMS)
-from .engine import (MEMO_CAP, NRF, NRI, RF_AI, RF_AVG_ACTIVE, RF_AVG_BW, RI_DELAY, RI_DN_RD, RI_DN_SZ,
+from .engine import (HASH_CAP, MEMO_CAP, NRF, NRI, RF_AI, RF_AVG_ACTIVE, RF_AVG_BW, RI_DELAY, RI_DN_RD, RI_DN_SZ,
                      RI_DN_WR, RI_NUM_COMP, RI_OFFCHIP, RI_PEAK_BW, RI_RUNTIME, RI_UP_RD, RI_UP_SZ, RI_UP_WR,
-                     analyze_mapping)
+                     MAX_CASE_RECORDS, NCR, analyze_mapping)
 from .levels import MAX_LEVEL_DIRS, MP_MAPPED, build_levels
 from .metrics import (M_AI, M_AREA, M_AVG_BW, M_AVG_PES, M_BUF0, M_DELAY0, M_ENERGY, M_INPUT_PIXELS,
                       M_L1_POWER, M_L1_SIZE, M_L2_POWER, M_L2_SIZE, M_MC_INPUT, M_MC_WEIGHT, M_NOC_BW,
@@ -162,7 +162,7 @@ def _judge(out: np.ndarray, units: int, lanes: int, detail: np.ndarray) -> int:
             detail[0] = c
             return R_NEGATIVE
     if out[M_THROUGHPUT] > units * lanes:
-        detail[2] = int(out[M_THROUGHPUT])
+        detail[2] = int(out[M_THROUGHPUT] * 100)      # hundredths, shown with two decimals
         detail[3] = units * lanes
         return R_THROUGHPUT
     return R_OK
@@ -187,14 +187,20 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
     freq = np.zeros((L, D), dtype=np.int64)
     cur = np.zeros((L, D), dtype=np.int64)
     pick = np.zeros((L, D), dtype=np.int64)
+    phase = np.zeros((L, D), dtype=np.int64)
     vs = np.zeros((L, NUM_DIMS, 5), dtype=np.int64)
     subd = np.zeros((L, 2, NUM_DIMS), dtype=np.int64)
     mkey = np.zeros((MEMO_CAP, 1 + NUM_DIMS), dtype=np.int64)
-    mcount = np.zeros(1, dtype=np.int64)
+    mcount = np.zeros(2, dtype=np.int64)
+    htab = np.zeros(HASH_CAP, dtype=np.int64)
+    hgen = np.zeros(HASH_CAP, dtype=np.int64)
     ri = np.zeros((MEMO_CAP, NRI), dtype=np.int64)
     rf = np.zeros((MEMO_CAP, NRF), dtype=np.float64)
     first_done = np.zeros(1, dtype=np.int64)
     first_child = np.zeros(MEMO_CAP, dtype=np.int64)
+    crec = np.empty((MAX_CASE_RECORDS, NCR), dtype=np.int64)
+    cstart = np.zeros(MEMO_CAP, dtype=np.int64)
+    ccount = np.zeros(1, dtype=np.int64)
     err = np.zeros(DETAIL_LEN, dtype=np.int64)
     tv = np.zeros((3, 4), dtype=np.int64)
     tn = np.zeros(3, dtype=np.int64)
@@ -217,7 +223,8 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
             status[i] = s
             continue
         top = analyze_mapping(nlev, conv, hw, sdim[0], ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st, nst,
-                              freq, cur, pick, vs, subd, mkey, mcount, first_child, ri, rf, first_done, err)
+                              freq, cur, pick, phase, vs, subd, mkey, mcount, htab, hgen, first_child, ri, rf, crec,
+                              cstart, ccount, first_done, err)
         if top < 0:
             s = err[0]
             if s == R_ZERO_COMPUTE and _tile_below_filter(nlev, lmap, detail[i]):

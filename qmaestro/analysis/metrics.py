@@ -55,7 +55,8 @@ REASONS: tuple[str, ...] = (
     "no iteration produces an output (zero runtime); typical causes: a Y/X tile smaller than R/S or a "
     "Y'/X' tile beyond the output extent",
     "level {level}: the sub-clusters compute nothing, so MAESTRO divides by a zero compute delay",
-    "more MACs per cycle ({a}) than compute units x SIMD lanes ({b}); MAESTRO double-counts work here",
+    "more MACs per cycle ({hundredths:.2f}) than compute units x SIMD lanes ({b}); MAESTRO "
+    "double-counts work here",
     "metric {metric} is NaN or infinite; the mapping is degenerate",
     "metric {metric} is negative; the mapping is degenerate",
     "level {level}: too many distinct sub-cluster shapes to analyse",

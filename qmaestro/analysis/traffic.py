@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..arrays import DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, KIND_SPATIAL, KIND_TEMPORAL
+from ..arrays import DIM_X, DIM_XP, DIM_Y, DIM_YP, KIND_SPATIAL, KIND_TEMPORAL
 from .cases import POS_INIT, POS_STEADY, VS_EDGE, VS_POS, VS_SP_EDGE_EDGE, VS_UNROLL
 from .levels import MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE
 from .metrics import R_NO_UNIQUE
@@ -19,7 +19,7 @@ from .metrics import R_NO_UNIQUE
 T_INPUT, T_FILTER, T_OUTPUT = 0, 1, 2
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def tensor_vars(ltype: int, tv: np.ndarray, tn: np.ndarray) -> None:
     """Coupled dimensions of input, filter and output, in MAESTRO's order (CONV, DSCONV, GEMM)."""
     if ltype == 2:   # GEMM: input M x K, weight K x N, output M x N
@@ -42,7 +42,7 @@ def tensor_vars(ltype: int, tv: np.ndarray, tn: np.ndarray) -> None:
         tn[2] = 3
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def tensor_masks(tv: np.ndarray, tn: np.ndarray, tm: np.ndarray) -> None:
     """tm[t, v] = 1 when dimension v is coupled to tensor t (a lookup instead of a scan in the hot loop)."""
     tm[:, :] = 0
@@ -51,7 +51,7 @@ def tensor_masks(tv: np.ndarray, tn: np.ndarray, tm: np.ndarray) -> None:
             tm[t, tv[t, q]] = 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pe_mapped_volume(ld, n, nedge, mp, vs, tm, t, first, ee) -> int:
     """Elements of tensor t one sub-cluster holds in this case."""
     ret = 1
@@ -72,7 +72,7 @@ def pe_mapped_volume(ld, n, nedge, mp, vs, tm, t, first, ee) -> int:
     return ret
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def innermost_changing(ld, n, vs) -> int:
     """Index of the innermost directive not at its init state (-1: everything at init)."""
     chg = -1
@@ -82,7 +82,7 @@ def innermost_changing(ld, n, vs) -> int:
     return chg
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def tensor_inited(ld, n, vs, tm, t, chg) -> bool:
     """Does an inner, not fully unrolled directive of tensor t sit at its init state (tensor reloaded whole)?"""
     for j in range(chg + 1, n):
@@ -92,7 +92,7 @@ def tensor_inited(ld, n, vs, tm, t, chg) -> bool:
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pe_ingress(ld, n, nedge, mp, vs, tm, t, first, ee, chg, inited, err) -> int:
     """New elements of input tensor t entering one sub-cluster in this case (0 if the tensor is unchanged).
 
@@ -137,7 +137,7 @@ def pe_ingress(ld, n, nedge, mp, vs, tm, t, first, ee, chg, inited, err) -> int:
     return ret if changing else 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def spatial_info(ld, lfirst, vs, tv, tn, t):
     """Is tensor t spread spatially, is that spatial step an edge step, and does its last PE stick out."""
     sp = False
@@ -155,7 +155,7 @@ def spatial_info(ld, lfirst, vs, tv, tn, t):
     return sp, sp_edge, ee
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def spatial_ingress(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm, t, chg, err) -> int:
     """Elements of input tensor t read from the upper buffer for all sub-clusters in this case."""
     inited = tensor_inited(ld, n, vs, tm, t, chg) if chg >= 0 else False
@@ -177,12 +177,12 @@ def spatial_ingress(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm, t, chg, err)
     return ret
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, _nrt=False, inline="always")
 def _unique_or_one(u: int) -> int:
     return u if u != 0 else 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, psums, first, ee, reuse_edge) -> int:
     """Output elements one sub-cluster produces (psums: times the reduction dimensions' tiles)."""
     ret = 1
@@ -255,7 +255,7 @@ def pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, psums, first, ee, reuse_
     return ret
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def spatial_egress(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm) -> int:
     """Output elements written to the upper buffer by all sub-clusters in this case."""
     sp, sp_edge, ee = spatial_info(ld, lfirst, vs, tv, tn, T_OUTPUT)
@@ -276,7 +276,7 @@ def spatial_egress(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm) -> int:
     return ret
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def critical_partial_sums(ld, n, nedge, mp, lfirst, vs, tv, tn, tm) -> int:
     """Partial sums the first (critical-path) sub-cluster computes in this case."""
     sp, sp_edge, ee = spatial_info(ld, lfirst, vs, tv, tn, T_OUTPUT)
@@ -285,7 +285,7 @@ def critical_partial_sums(ld, n, nedge, mp, lfirst, vs, tv, tn, tm) -> int:
     return pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, True, False, True)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def partial_sums_all(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm) -> int:
     """Partial sums (MACs) of all sub-clusters in this case."""
     sp, sp_edge, ee = spatial_info(ld, lfirst, vs, tv, tn, T_OUTPUT)
@@ -309,59 +309,7 @@ def partial_sums_all(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm) -> int:
     return ret
 
 
-@njit(cache=True)
-def case_outputs(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm):
-    """(egress, MACs of all sub-clusters, critical-path partial sums) of one case, sharing the common terms.
-
-    Same values as spatial_egress, partial_sums_all and critical_partial_sums, computed together.
-    """
-    sp, sp_edge, ee = spatial_info(ld, lfirst, vs, tv, tn, T_OUTPUT)
-    e_first = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, True, False, True)
-    if not sp:
-        egress = e_first
-    elif not sp_edge:
-        egress = e_first + (nsub - 1) * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, False, False, True)
-    else:
-        if nedge == 1 and ee:
-            egress = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, True, True, True)
-        else:
-            egress = e_first
-        if nedge > 1:
-            nee = 1 if ee else 0
-            nfull = max(nedge - nee - 1, 0)
-            egress += nfull * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, False, False, True)
-            egress += nee * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, False, False, True, True)
-    p_first = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, True, False, True)
-    p_first_ee = -1
-    if sp and sp_edge and nedge == 1 and ee:
-        p_first_ee = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, True, True, True)
-        psums = p_first_ee
-    else:
-        psums = p_first
-    for j in range(n):
-        if ld[j, 0] == KIND_SPATIAL:
-            v = ld[j, 1]
-            ee = vs[v, VS_SP_EDGE_EDGE] == 1
-            if vs[v, VS_EDGE] == 1:
-                sp_edge = True
-    if not sp_edge:
-        macs = nsub * p_first
-    else:
-        if nedge == 1 and ee:
-            if p_first_ee < 0:
-                p_first_ee = pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, True, True, True)
-            macs = p_first_ee
-        else:
-            macs = p_first
-        if nedge > 1:
-            nee = 1 if ee else 0
-            nfull = max(nedge - nee - 1, 0)
-            macs += nfull * p_first
-            macs += nee * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, False, True, False)
-    return egress, macs, psums
-
-
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def mapped_volume(mp, tv, tn, t) -> int:
     """Elements of tensor t in one tile (the lower buffer's share, before double buffering)."""
     ret = 1
@@ -373,7 +321,7 @@ def mapped_volume(mp, tv, tn, t) -> int:
 # ---- fused forms: every (first, ee) variant in one pass over the directives (hot path) --------------------
 # variant order: (first, not ee), (not first, not ee), (first, ee), (not first, ee)
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def ingress_variants(ld, n, nedge, mp, vs, tm, t, chg, inited, err):
     """pe_ingress of tensor t for the four (first, ee) variants at once."""
     a0 = a1 = a2 = a3 = 1
@@ -445,7 +393,7 @@ def ingress_variants(ld, n, nedge, mp, vs, tm, t, chg, inited, err):
     return a0, a1, a2, a3
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def spatial_ingress_fused(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm, t, chg, err) -> int:
     """spatial_ingress computed from one pass (ingress_variants)."""
     inited = tensor_inited(ld, n, vs, tm, t, chg) if chg >= 0 else False
@@ -463,7 +411,7 @@ def spatial_ingress_fused(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm, t, chg
     return ret
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def psum_variants(ld, n, nedge, mp, vs, tm):
     """Reduction-dimension factor of pe_egress(psums=True) for the four (first, ee) variants."""
     a0 = a1 = a2 = a3 = 1
@@ -511,7 +459,7 @@ def psum_variants(ld, n, nedge, mp, vs, tm):
     return a0, a1, a2, a3
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def output_variants(ld, n, nedge, mp, lfirst, vs, tv, tn):
     """Output-dimension factor of pe_egress for the four (first, ee) variants and (not first, ee, no reuse)."""
     a0 = a1 = a2 = a3 = a4 = 1
@@ -580,7 +528,7 @@ def output_variants(ld, n, nedge, mp, lfirst, vs, tv, tn):
     return a0, a1, a2, a3, a4
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def case_outputs_fused(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm):
     """(egress, MACs of all sub-clusters, critical-path partial sums) of one case from two passes."""
     o0, o1, o2, o3, o4 = output_variants(ld, n, nedge, mp, lfirst, vs, tv, tn)
