@@ -1,7 +1,6 @@
 """The qmaestro CLI: one-line errors with exit 2, the layer + mapping YAML, evaluate and validate."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import subprocess
@@ -14,12 +13,6 @@ from qmaestro.cli import CaseResult, ValidationSummary, build_parser, main, read
 from qmaestro.mapping import Cluster, SpatialMap, TemporalMap
 from qmaestro.reference import MAESTRO_FILE, default_reference_dir
 
-try:
-    from qmaestro.analysis import analyze  # noqa: F401
-    HAVE_ANALYSIS = True
-except ImportError:  # the analysis is being written in parallel
-    HAVE_ANALYSIS = False
-needs_analysis = pytest.mark.skipif(not HAVE_ANALYSIS, reason="qmaestro.analysis.analyze not available yet")
 
 LAYER_YAML = """\
 name: conv2
@@ -157,7 +150,7 @@ def test_subcommands_register_through_modules(tmp_path, monkeypatch, capsys):
     parser = build_parser(modules=["extra_cmd"])
     args = parser.parse_args(["hello"])
     assert args.run(args) == 0 and capsys.readouterr().out == "hi\n"
-    assert "fit-ppa" in build_parser().format_help() or importlib.util.find_spec("qmaestro.fit_ppa") is None
+    assert "fit-ppa" in build_parser().format_help()
 
 
 # ---- validate's verdict ------------------------------------------------------------------------------------------
@@ -191,7 +184,6 @@ def test_result_json_has_no_bare_nan():
 
 
 # ---- end to end, with the real analysis ----------------------------------------------------------------------------
-@needs_analysis
 def test_evaluate_yaml_prints_table_and_json(tmp_path, capsys):
     p = _list_yaml(tmp_path)
     assert main(["evaluate", str(p), "--accelerator", "edge16"]) == 0
@@ -205,7 +197,6 @@ def test_evaluate_yaml_prints_table_and_json(tmp_path, capsys):
 REF = default_reference_dir()
 
 
-@needs_analysis
 @pytest.mark.skipif(REF is None, reason="shared reference data not found")
 def test_validate_writes_one_line_per_case(tmp_path, capsys):
     ids = ["A0001", "A0026", "A0087", "A0100", "A0592"]  # ok, FC type, no spatial map, zero tile, no Dataflow
@@ -219,7 +210,6 @@ def test_validate_writes_one_line_per_case(tmp_path, capsys):
     assert "agree" in capsys.readouterr().out
 
 
-@needs_analysis
 @pytest.mark.skipif(REF is None, reason="shared reference data not found")
 def test_validate_never_fails_on_qmaestro_records(tmp_path, capsys):
     from qmaestro.reference import QMAESTRO_FILE

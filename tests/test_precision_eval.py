@@ -178,15 +178,6 @@ def test_batch_matches_single_and_marks_invalid_rows():
 
 
 # ---- end to end with the real analysis ----------------------------------------------------------------------
-def _analysis_ready() -> bool:
-    try:
-        from qmaestro.analysis import analyze, analyze_batch  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_analysis = pytest.mark.skipif(not _analysis_ready(), reason="qmaestro.analysis not landed yet")
 
 
 def ws_mapping(lay: Layer, lanes: int, pes_per_cluster: int = 4) -> Mapping:
@@ -203,7 +194,6 @@ def ws_mapping(lay: Layer, lanes: int, pes_per_cluster: int = 4) -> Mapping:
     return Mapping.from_levels(levels, sizes)
 
 
-@needs_analysis
 def test_int8_layer_runs_on_64_fus_end_to_end():
     from qmaestro import evaluate
     lay = layer("int8")
@@ -215,7 +205,6 @@ def test_int8_layer_runs_on_64_fus_end_to_end():
     assert 0 < e.utilisation <= 1
 
 
-@needs_analysis
 def test_32_bit_reference_case_is_maestro_with_words_equal_elements():
     import json
     from qmaestro import evaluate
@@ -232,7 +221,6 @@ def test_32_bit_reference_case_is_maestro_with_words_equal_elements():
     assert e.l1_bits_needed == 32 * sum(e.metrics[f"{t}_l1_size"] for t in TENSORS)
 
 
-@needs_analysis
 def test_halving_weight_bits_end_to_end():
     from qmaestro import evaluate
     w8 = layer("int8")
@@ -251,7 +239,6 @@ def test_halving_weight_bits_end_to_end():
     assert e4.energy_nj < e8.energy_nj
 
 
-@needs_analysis
 def test_missing_fu_level_single_and_batch():
     from qmaestro import evaluate, evaluate_batch
     from qmaestro.arrays import encode_many
@@ -264,7 +251,6 @@ def test_missing_fu_level_single_and_batch():
     assert list(b.valid) == [True, False] and np.isinf(b.energy[1])
 
 
-@needs_analysis
 def test_batch_equals_single_evaluations():
     from qmaestro import evaluate, evaluate_batch
     from qmaestro.arrays import encode_many
@@ -280,7 +266,6 @@ def test_batch_equals_single_evaluations():
         assert b.l1_bits[i] == e.l1_bits_needed
 
 
-@needs_analysis
 def test_capacity_is_a_verdict_not_a_failure():
     from qmaestro import evaluate
     tiny = replace(EDGE16, l1_bytes=4)
@@ -322,7 +307,6 @@ def _reference_sample(step: int = 12) -> list:
     return [c for c in cases if c.comparable and c.mapping is not None][::step]
 
 
-@needs_analysis
 @pytest.mark.parametrize("case", _reference_sample(), ids=lambda c: c.id)
 def test_32_bit_evaluate_reduces_to_maestro(case):
     from qmaestro import evaluate
