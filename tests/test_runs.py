@@ -21,7 +21,8 @@ LAYERS = ["layer4.1.conv2", "fc"]
 def tiny_search(tmp_path: Path, **kw):
     kw.setdefault("layers", LAYERS)
     kw.setdefault("jobs", 1)
-    return search("resnet18_mixed", objective="edp", settings=TINY, runs_dir=tmp_path / "runs", progress=False, **kw)
+    kw.setdefault("progress", False)
+    return search("resnet18_mixed", objective="edp", settings=TINY, runs_dir=tmp_path / "runs", **kw)
 
 
 def comparable(records):
@@ -118,7 +119,7 @@ def test_unmappable_layer_is_recorded_and_the_run_goes_on(tmp_path):
 
 def test_same_seed_same_result_whatever_jobs(tmp_path):
     one = tiny_search(tmp_path / "one", jobs=1)
-    two = tiny_search(tmp_path / "two", jobs=2)
+    two = tiny_search(tmp_path / "two", jobs=2, progress=True)  # live bars fed from the workers' queue
     assert comparable(one.layers) == comparable(two.layers)
     other = tiny_search(tmp_path / "other", jobs=1, seed=5)
     assert [r["seed"] for r in other.layers] != [r["seed"] for r in one.layers]
