@@ -12,9 +12,11 @@ Semantics (DESIGN.md section 4, rules 2, 3 and 6):
   Access counts stay in elements (MAESTRO's) and are also given in words = ceil(elements / per word);
   energy is charged per word.
 - **Capacity in bits.** The analysis reports per-tensor tiles in elements: L1 per innermost unit (one FU),
-  L2 for the whole array. One PE's L1 holds the tiles of its P FUs side by side: the L1 requirement of a PE
-  is P x (sum over tensors of the words of one FU's tile) x word_bits, packed per FU and not de-duplicated
-  (FUs that share data still keep their own copy; an upper bound that keeps the FU datapaths independent).
+  L2 for the whole array. The P FUs of a PE share its L1, which holds the union of their tiles: per tensor,
+  the words of one FU's tile times the number of distinct FU tiles (1 for a tensor the FUs share, P for one
+  they split, the window overlap for inputs split along Y/X; `qmaestro.fu_sharing`), times word_bits.
+  Without a mapping to read (`evaluation_from_metrics` called bare) every tensor counts P times, an upper
+  bound.
   L2 needs sum over tensors of packed words x word_bits. Capacity is a verdict: metrics and energy are
   returned whatever the fit, with `fits_l1` / `fits_l2`.
 - **Energy** per component and tensor: see `qmaestro.energy`. MAC energy by `Precision.pe_kind` (the format
@@ -37,6 +39,7 @@ from .accelerator import Accelerator
 from .energy import (COUNT_KINDS, TENSOR_COMPONENTS, TENSORS, EnergyCoefficients, TechTable, coefficients,
                      energy_kernel, row_energy)
 from .errors import InvalidMappingError, PrecisionError
+from .fu_sharing import l1_copies
 from .layer import Layer
 from .mapping import Mapping
 from .precision import Precision
@@ -69,37 +72,39 @@ class Packing:
 
 @njit(cache=True)
 def _pack_row(metrics: np.ndarray, i: int, count_cols: np.ndarray, size_cols: np.ndarray, epw: np.ndarray,
-              wpe: np.ndarray, words: np.ndarray) -> tuple[float, float]:
-    """Row i: word counts into words[3, 4]; returns (L1 words of one FU, L2 words) of the buffer tiles."""
+              wpe: np.ndarray, copies: np.ndarray, words: np.ndarray) -> tuple[float, float]:
+    """Row i: word counts into words[3, 4]; returns (L1 words of one PE, L2 words) of the buffer tiles.
+
+    `copies[i, t]` is how many per-FU tiles of tensor t one PE's L1 holds (qmaestro.fu_sharing)."""
     l1 = 0.0
     l2 = 0.0
     for t in range(3):
         for k in range(4):
             words[t, k] = np.ceil(metrics[i, count_cols[t, k]] / epw[t]) * wpe[t]
-        l1 += np.ceil(metrics[i, size_cols[t, 0]] / epw[t]) * wpe[t]
+        l1 += np.ceil(metrics[i, size_cols[t, 0]] / epw[t]) * wpe[t] * copies[i, t]
         l2 += np.ceil(metrics[i, size_cols[t, 1]] / epw[t]) * wpe[t]
     return l1, l2
 
 
 @njit(cache=True)
 def _pack_kernel(metrics: np.ndarray, count_cols: np.ndarray, size_cols: np.ndarray, epw: np.ndarray,
-                 wpe: np.ndarray, word_bits: int, lanes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Word counts [n, 3, 4] and L1 (per PE: P FUs) / L2 bits needed [n] from element counts in `metrics`."""
+                 wpe: np.ndarray, word_bits: int, copies: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Word counts [n, 3, 4] and L1 (per PE: its P FUs) / L2 bits needed [n] from element counts in `metrics`."""
     n = metrics.shape[0]
     words = np.empty((n, 3, 4))
     l1_bits = np.empty(n)
     l2_bits = np.empty(n)
     for i in range(n):
-        l1, l2 = _pack_row(metrics, i, count_cols, size_cols, epw, wpe, words[i])
-        l1_bits[i] = l1 * word_bits * lanes
+        l1, l2 = _pack_row(metrics, i, count_cols, size_cols, epw, wpe, copies, words[i])
+        l1_bits[i] = l1 * word_bits
         l2_bits[i] = l2 * word_bits
     return words, l1_bits, l2_bits
 
 
 @njit(cache=True)
 def _score_kernel(metrics: np.ndarray, status: np.ndarray, count_cols: np.ndarray, size_cols: np.ndarray,
-                  macs_col: int, runtime_col: int, epw: np.ndarray, wpe: np.ndarray, word_bits: int, lanes: int,
-                  coef: np.ndarray, output_dram_words: float, l1_available: float, l2_available: float):
+                  macs_col: int, runtime_col: int, epw: np.ndarray, wpe: np.ndarray, word_bits: int,
+                  copies: np.ndarray, coef: np.ndarray, output_dram_words: float, l1_available: float, l2_available: float):
     """The whole population in one pass: packing, energy per component (nJ), verdicts; inf where status != 0."""
     n = metrics.shape[0]
     latency = np.empty(n)
@@ -115,8 +120,8 @@ def _score_kernel(metrics: np.ndarray, status: np.ndarray, count_cols: np.ndarra
     words = np.empty((3, 4))
     per_tensor = np.empty((4, 3))
     for i in range(n):
-        l1, l2 = _pack_row(metrics, i, count_cols, size_cols, epw, wpe, words)
-        l1_bits[i] = l1 * word_bits * lanes
+        l1, l2 = _pack_row(metrics, i, count_cols, size_cols, epw, wpe, copies, words)
+        l1_bits[i] = l1 * word_bits
         l2_bits[i] = l2 * word_bits
         comp[i, 0] = row_energy(metrics[i, macs_col], words, output_dram_words, coef, per_tensor) * 1e-3
         total = comp[i, 0]
@@ -295,19 +300,30 @@ def _columns(names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, int, int]:
                                   "the analysis must report per-tensor L1/L2 counts and sizes") from None
 
 
-def _score(ctx: EvaluationContext, metrics: np.ndarray, names: Sequence[str]) -> _Scores:
+def _copies(ctx: EvaluationContext, n: int, copies: np.ndarray | None) -> np.ndarray:
+    """Per-FU tiles per PE [n, 3]; without a mapping to read, the upper bound: P of every tensor."""
+    if copies is None:
+        return np.full((n, 3), float(ctx.lanes))
+    return np.ascontiguousarray(copies, dtype=np.float64)
+
+
+def _score(ctx: EvaluationContext, metrics: np.ndarray, names: Sequence[str], copies: np.ndarray | None) -> _Scores:
     counts, sizes, macs_col, _ = _columns(tuple(names))
     epw, wpe, word_bits, lanes, coef, out_words = ctx.kernel_args
-    words, l1_bits, l2_bits = _pack_kernel(metrics, counts, sizes, epw, wpe, word_bits, lanes)
+    words, l1_bits, l2_bits = _pack_kernel(metrics, counts, sizes, epw, wpe, word_bits,
+                                           _copies(ctx, metrics.shape[0], copies))
     per_tensor, mac = energy_kernel(np.ascontiguousarray(metrics[:, macs_col]), words, out_words, coef)
     return _Scores(words, l1_bits, l2_bits, per_tensor, mac)
 
 
-def evaluation_from_metrics(ctx: EvaluationContext, metrics: TMapping[str, float]) -> Evaluation:
-    """An Evaluation from the analysis' metrics dict (element counts, MAESTRO keys) of one mapping."""
+def evaluation_from_metrics(ctx: EvaluationContext, metrics: TMapping[str, float],
+                            copies: np.ndarray | None = None) -> Evaluation:
+    """An Evaluation from the analysis' metrics dict (element counts, MAESTRO keys) of one mapping.
+
+    `copies` [1, 3]: per-FU tiles per PE (qmaestro.fu_sharing.l1_copies); None = P of each (upper bound)."""
     names = list(metrics)
     arr = np.array([[float(metrics[n]) for n in names]], dtype=np.float64)
-    s = _score(ctx, arr, names)
+    s = _score(ctx, arr, names, copies)
     latency = float(metrics["runtime_cycles"])
     per_tensor = s.per_tensor_pj[0] / 1000.0  # [component, tensor] nJ
     mac_nj = float(s.mac_pj[0]) / 1000.0
@@ -331,11 +347,12 @@ def evaluation_from_metrics(ctx: EvaluationContext, metrics: TMapping[str, float
 
 
 def batch_from_metrics(ctx: EvaluationContext, metrics: np.ndarray, status: np.ndarray,
-                       names: Sequence[str]) -> BatchEvaluation:
+                       names: Sequence[str], copies: np.ndarray | None = None) -> BatchEvaluation:
     """A BatchEvaluation from the analysis' metrics array [n, len(names)] and status codes [n] (one jitted pass)."""
     counts, sizes, macs_col, runtime_col = _columns(tuple(names))
     epw, wpe, word_bits, lanes, coef, out_words = ctx.kernel_args
-    scores = _score_kernel(metrics, status, counts, sizes, macs_col, runtime_col, epw, wpe, word_bits, lanes, coef,
+    scores = _score_kernel(metrics, status, counts, sizes, macs_col, runtime_col, epw, wpe, word_bits,
+                           _copies(ctx, metrics.shape[0], copies), coef,
                            out_words, float(ctx.l1_bits_available), float(ctx.l2_bits_available))
     return BatchEvaluation(*scores[:9], status, scores[9], metrics)
 
@@ -358,11 +375,13 @@ def evaluate(layer: Layer, accelerator: Accelerator, mapping: Mapping,
              context: EvaluationContext | None = None) -> Evaluation:
     """Cost one mapping of one layer; raises PrecisionError / InvalidMappingError for what cannot be costed."""
     from .analysis import analyze
+    from .arrays import encode
 
     ctx = context or EvaluationContext.of(layer, accelerator)
     check_fu_level(mapping, ctx.lanes, f"layer {layer.name!r} mapping")
     metrics = analyze(layer, accelerator, mapping, num_units=ctx.num_units)
-    return evaluation_from_metrics(ctx, metrics)
+    dirs, _, nlevels = encode(mapping)
+    return evaluation_from_metrics(ctx, metrics, l1_copies(layer, dirs, nlevels, ctx.lanes))
 
 
 def evaluate_batch(layer: Layer, accelerator: Accelerator, dirs: np.ndarray, clusters: np.ndarray,
@@ -379,7 +398,7 @@ def evaluate_batch(layer: Layer, accelerator: Accelerator, dirs: np.ndarray, clu
         n = nlevels.shape[0]
         inner = clusters[np.arange(n), np.maximum(nlevels - 1, 0)]
         status[(status == 0) & ((nlevels < 2) | (inner != ctx.lanes))] = STATUS_NO_FU_LEVEL
-    return batch_from_metrics(ctx, metrics, status, METRIC_NAMES)
+    return batch_from_metrics(ctx, metrics, status, METRIC_NAMES, l1_copies(layer, dirs, nlevels, ctx.lanes))
 
 
 __all__ = ["Evaluation", "BatchEvaluation", "EvaluationContext", "Packing", "evaluate", "evaluate_batch",

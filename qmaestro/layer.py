@@ -36,6 +36,8 @@ class Layer:
 
     def __post_init__(self) -> None:
         where = f"layer {self.name!r}"
+        if not isinstance(self.precision, Precision):  # accept 'int8' or {weights: .., activations: ..}
+            object.__setattr__(self, "precision", Precision.parse(self.precision, f"{where}.precision"))
         if self.type not in LAYER_TYPES:
             raise InputError(f"unknown layer type {self.type!r}", where, f"use one of {', '.join(LAYER_TYPES)}")
         names = GEMM_DIMS if self.type == "GEMM" else CONV_DIMS + ("stride_y", "stride_x")
