@@ -190,7 +190,7 @@ class Scorer:
 
 def smallest_l1_bits(scorer: "Scorer") -> float:
     """L1 bits per PE that the smallest tiles need (every tile at its minimum: K = C = 1, Y = R, X = S), as the
-    cost model counts them (MAESTRO's buffer sizes, packing, one copy per FU); inf if none is accepted."""
+    cost model counts them (MAESTRO's buffer sizes, packing, FUs sharing the PE's L1); inf if none is accepted."""
     space = scorer.space
     probe = random_population(space, 8, np.random.default_rng(0))
     roles = probe[:, :, 1:, 0]
@@ -208,7 +208,7 @@ def unmappable_reason(layer: Layer, accelerator: Accelerator, diag: _Diagnosis,
     l1 = accelerator.l1_bytes * 8
     bits = p.weights.bits if p.weights.bits == p.activations.bits else f"{p.weights.bits}/{p.activations.bits}"
     if np.isfinite(smallest_l1) and smallest_l1 > l1:
-        per = f" x {p.lanes} FUs" if p.lanes > 1 else ""
+        per = f" with its {p.lanes} FUs" if p.lanes > 1 else ""
         return (f"L1 of {accelerator.l1_bytes} B cannot hold one {r}x{s} filter tile at {bits} bits "
                 f"(the smallest tiles need {int(smallest_l1 // 8)} B per PE{per})",
                 "use an accelerator with a larger L1 or a narrower precision")

@@ -169,5 +169,5 @@ def test_unmappable_quantized_stem_names_the_l1_need():
     # 7x7 int8 on 512 B: MAESTRO's L1 requirement for the smallest tiles (double-buffered 7x7 windows) times 4 FUs
     stem = Layer("conv1", K=8, C=3, R=7, S=7, Y=20, X=20, stride_y=2, stride_x=2, precision=Precision.parse("int8"))
     with pytest.raises(UnmappableLayerError, match=r"L1 of 512 B cannot hold one 7x7 filter tile at 8 bits "
-                                                   r"\(the smallest tiles need \d+ B per PE x 4 FUs\)"):
+                                                   r"\(the smallest tiles need \d+ B per PE with its 4 FUs\)"):
         search_layer(stem, ACC, "edp", TINY.with_(max_reseeds=1), seed=0)
