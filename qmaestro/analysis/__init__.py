@@ -24,15 +24,17 @@ __all__ = ["analyze", "analyze_batch", "analyze_batch_detailed", "reason_text", 
 
 
 def analyze_batch_detailed(layer_arr: np.ndarray, hw_arr: np.ndarray, dirs: np.ndarray, clusters: np.ndarray,
-                           nlevels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Like analyze_batch, plus detail[n, 5] (level, dim, a, b, c) that fills the reason templates."""
+                           nlevels: np.ndarray, fast: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Like analyze_batch, plus detail[n, 5] (level, dim, a, b, c) that fills the reason templates.
+
+    fast=False runs the general per-case scan on every level (slower, same results: kept for tests)."""
     n = dirs.shape[0]
     metrics = np.empty((n, NUM_METRICS), dtype=np.float64)
     status = np.zeros(n, dtype=np.int64)
     detail = np.zeros((n, DETAIL_LEN), dtype=np.int64)
     analyze_batch_core(np.ascontiguousarray(layer_arr, dtype=np.int64), np.ascontiguousarray(hw_arr, dtype=np.int64),
                        np.ascontiguousarray(dirs, dtype=np.int64), np.ascontiguousarray(clusters, dtype=np.int64),
-                       np.ascontiguousarray(nlevels, dtype=np.int64), metrics, status, detail)
+                       np.ascontiguousarray(nlevels, dtype=np.int64), metrics, status, detail, bool(fast))
     return metrics, status, detail
 
 

@@ -20,7 +20,7 @@ ST_POS, ST_OCC, ST_UNROLL, ST_INIT_EDGE, ST_SP_EDGE_EDGE = 0, 1, 2, 3, 4
 VS_POS, VS_UNROLL, VS_EDGE, VS_SP_EDGE_EDGE, VS_PRESENT = 0, 1, 2, 3, 4
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def _put(st: np.ndarray, k: int, pos: int, occ: int, unroll: bool, init_edge: bool, ee: bool) -> None:
     st[k, ST_POS] = pos
     st[k, ST_OCC] = occ
@@ -29,7 +29,7 @@ def _put(st: np.ndarray, k: int, pos: int, occ: int, unroll: bool, init_edge: bo
     st[k, ST_SP_EDGE_EDGE] = 1 if ee else 0
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def directive_states(kind: int, size: int, ofs: int, dim: int, nsub: int, st: np.ndarray) -> int:
     """Fill st[0..k) with the states of one directive over a dimension of size `dim`; returns k."""
     k = 0

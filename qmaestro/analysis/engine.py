@@ -6,6 +6,18 @@ shapes it hands down (memoised: the same shape gives the same result) and record
 depends on the sub-clusters' runtimes; `finish_level` then completes the shapes bottom-up. Results live in
 two tables (int64 counters, float64 averages) indexed by memo slot; nothing is allocated per case.
 
+Two scans give the same numbers: `scan_level` evaluates each case with the general per-case code
+(per-dimension views, loops over all directives); `scan_level_fast`, used for every level whose dimensions
+each have one directive (all levels the genome decoder writes; `level_plan` decides), builds per slot a
+factor table per (directive with more than one state, state) and evaluates a case as a few products over
+those directives: outputs and partial sums are products of independent per-directive factors; ingress
+depends on the innermost changing directive `c` as (factors before c) x (c's own) x (init factors after c),
+the last two folded per c when the table is built. Integer products are exact in any order (int64 wraps
+as a ring, so even overflow agrees). Cases keep MAESTRO's order, so first/last-case quantities, memo slot
+order and the float sums of `finish_level` are unchanged; a case MAESTRO rejects (no new elements) is
+handed to the general per-case code, which reports it exactly. tests/test_analysis_fastpath.py checks
+fast == general on random mappings of every kind (`analyze_batch_detailed(..., fast=False)`).
+
 The hot functions here and in traffic/cases/cmath are compiled with `_nrt=False`: they never allocate,
 and without numba's reference counting every call no longer pays atomic increments on its array
 arguments (measured: about 25% of the kernel's time).
@@ -18,10 +30,11 @@ import numpy as np
 from numba import njit
 
 from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, HW_NOC_BW, HW_NOC_LATENCY, HW_OFFCHIP_BW,
-                      HW_SIMD_LANES, KIND_SPATIAL, NUM_DIMS)
-from .cases import VS_EDGE, VS_SP_EDGE_EDGE, case_view, level_states, next_case
-from .cmath import cdiv, cmod
-from .levels import LI_FIRST_SP, LI_NEDGE, LI_NSUB, MP_MAPPED, MP_MAPPED_EDGE
+                      HW_SIMD_LANES, KIND_SPATIAL, KIND_TEMPORAL, NUM_DIMS)
+from .cases import (POS_EDGE, POS_INIT, POS_STEADY, ST_INIT_EDGE, ST_OCC, ST_POS, ST_SP_EDGE_EDGE, ST_UNROLL,
+                    VS_EDGE, VS_SP_EDGE_EDGE, case_view, level_states, next_case)
+from .cmath import cdiv, cmod, wrap_int32
+from .levels import LI_FIRST_SP, LI_NEDGE, LI_NSUB, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE
 from .metrics import R_MEMO_FULL, R_OK, R_ZERO_COMPUTE
 from .traffic import (T_OUTPUT, case_outputs_fused, innermost_changing, mapped_volume, spatial_egress,
                       spatial_ingress_fused)
@@ -138,12 +151,115 @@ MAX_CASE_RECORDS = 1 << 19     #: allocated with np.empty: only the pages a batc
 
 
 @njit(cache=True, _nrt=False)
+def _case_slow(lvl, slot, occ, valid, all_init, nlev, conv, hw, L, n, nsub, nedge, sp_var, mp, lf, vsl, dyn, tv, tn,
+               tm, sd0, sd1, mkey, mcount, htab, hgen, first_child, ri, rf, crec, ccount, err) -> int:
+    """One iteration case (its view vsl already set): 1 = a valid case recorded, 0 = no partial sums, -1 = error."""
+    innermost = lvl == nlev - 1
+    chg = innermost_changing(L, n, vsl)
+    if valid == 0:
+        # buffer sizes come from the first valid case (and, accumulating, any invalid ones before it)
+        for t in range(2):
+            size = 1
+            for q in range(tn[t]):
+                size *= dyn[tv[t, q]]
+            ing = spatial_ingress_fused(L, n, nsub, nedge, mp, lf, vsl, tv, tn, tm, t, chg, err)
+            if err[0] != R_OK:
+                err[1] = lvl
+                return -1
+            ri[slot, RI_UP_SZ + t] += 2 * ing
+            ri[slot, RI_UP_WR + t] = size
+            ri[slot, RI_DN_SZ + t] += 2 * mapped_volume(mp, tv, tn, t)
+        size = 1
+        for q in range(tn[T_OUTPUT]):
+            v = tv[T_OUTPUT, q]
+            if conv and v == DIM_Y:
+                size *= dyn[DIM_Y] - dyn[DIM_R] + 1
+            elif conv and v == DIM_X:
+                size *= dyn[DIM_X] - dyn[DIM_S] + 1
+            else:
+                size *= dyn[v]
+        ri[slot, RI_UP_SZ + T_OUTPUT] = 2 * spatial_egress(L, n, nsub, nedge, mp, lf, vsl, tv, tn, tm)
+        ri[slot, RI_UP_RD + T_OUTPUT] = size
+        ri[slot, RI_DN_SZ + T_OUTPUT] = 2 * mapped_volume(mp, tv, tn, T_OUTPUT)
+
+    egress, macs, psums = case_outputs_fused(L, n, nsub, nedge, mp, lf, vsl, tv, tn, tm)
+    ri[slot, RI_UP_WR + T_OUTPUT] += occ * egress
+    ri[slot, RI_DN_WR + T_OUTPUT] += occ * macs
+    ri[slot, RI_DN_RD + T_OUTPUT] += occ * macs
+    if psums <= 0:
+        return 0
+    ingress = 0
+    for t in range(2):
+        ing = spatial_ingress_fused(L, n, nsub, nedge, mp, lf, vsl, tv, tn, tm, t, chg, err)
+        if err[0] != R_OK:
+            err[1] = lvl
+            return -1
+        ri[slot, RI_UP_RD + t] += occ * ing
+        ri[slot, RI_DN_WR + t] = ri[slot, RI_UP_RD + t]     # MAESTRO sets L1 writes to L2 reads
+        ri[slot, RI_DN_RD + t] += occ * macs
+        ingress += ing
+    if ingress != 0:
+        rf[slot, RF_AI] = macs / ingress
+    elif macs == 0:
+        rf[slot, RF_AI] = np.nan
+    else:
+        rf[slot, RF_AI] = np.inf if macs > 0 else -np.inf
+    ri[slot, RI_NUM_COMP] += occ * macs
+
+    r = ccount[0]
+    if r >= crec.shape[0]:
+        err[0] = R_MEMO_FULL
+        err[1] = lvl
+        return -1
+    ccount[0] = r + 1
+    sp_edge = vsl[sp_var, VS_EDGE] == 1
+    crec[r, CR_OCC] = occ
+    crec[r, CR_ING_D] = noc_delay(hw, ingress)
+    crec[r, CR_EG_D] = noc_delay(hw, egress)
+    crec[r, CR_TRAFFIC] = max(ingress, egress)
+    crec[r, CR_ALL_INIT] = 1 if all_init else 0
+    crec[r, CR_NACTIVE] = nedge if sp_edge else nsub
+    crec[r, CR_SUB_EE] = -1
+    crec[r, CR_SUB] = -1
+    crec[r, CR_SUB_W] = 0
+    if innermost:
+        crec[r, CR_COMP] = int(math.ceil(psums / hw[HW_SIMD_LANES]))
+    else:
+        # the sub-cluster shapes this case hands down (MAESTRO analyses them recursively here)
+        if sp_edge and vsl[sp_var, VS_SP_EDGE_EDGE] == 1:
+            sub_dims(L, n, conv, nedge, mp, lf, vsl, True, sd0)
+            c = _insert(lvl + 1, sd0, mkey, mcount, htab, hgen)
+            if c < 0:
+                err[0] = R_MEMO_FULL
+                err[1] = lvl + 1
+                return -1
+            crec[r, CR_SUB_EE] = c
+            if first_child[slot] < 0:
+                first_child[slot] = c
+            w = nedge - 1
+        else:
+            w = nedge if sp_edge else nsub
+        if w > 0:
+            sub_dims(L, n, conv, nedge, mp, lf, vsl, False, sd1)
+            c = _insert(lvl + 1, sd1, mkey, mcount, htab, hgen)
+            if c < 0:
+                err[0] = R_MEMO_FULL
+                err[1] = lvl + 1
+                return -1
+            crec[r, CR_SUB] = c
+            crec[r, CR_SUB_W] = w
+            if first_child[slot] < 0:
+                first_child[slot] = c
+    return 1
+
+
+@njit(cache=True, _nrt=False)
 def scan_level(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st, nst, freq, cur,
                pick, phase, vs, subd, mkey, mcount, htab, hgen, first_child, ri, rf, crec, cstart, ccount, err) -> bool:
     """Walk the iteration cases of (lvl, slot) once: traffic, counters, sub-cluster shapes; False on error.
 
     Everything that does not depend on the sub-clusters' runtimes is accumulated here; each valid case
-    leaves a record in crec for finish_level.
+    leaves a record in crec for finish_level. (The general path: scan_level_fast handles the usual levels.)
     """
     dyn = mkey[slot, 1:]
     for k in range(NRI):
@@ -171,110 +287,17 @@ def scan_level(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv
     for j in range(n):
         curl[j] = 0
         phasel[j] = 0
-    lanes = hw[HW_SIMD_LANES]
-    innermost = lvl == nlev - 1
     first_child[slot] = -1
     cstart[slot] = ccount[0]
     valid = 0
     for case_id in range(total):
         occ = next_case(case_id, n, stl, nstl, freql, curl, pickl, phasel)
         all_init = case_view(L, n, llastl, stl, pickl, vsl)
-        chg = innermost_changing(L, n, vsl)
-        if valid == 0:
-            # buffer sizes come from the first valid case (and, accumulating, any invalid ones before it)
-            for t in range(2):
-                size = 1
-                for q in range(tn[t]):
-                    size *= dyn[tv[t, q]]
-                ing = spatial_ingress_fused(L, n, nsub, nedge, mp, lf, vsl, tv, tn, tm, t, chg, err)
-                if err[0] != R_OK:
-                    err[1] = lvl
-                    return False
-                ri[slot, RI_UP_SZ + t] += 2 * ing
-                ri[slot, RI_UP_WR + t] = size
-                ri[slot, RI_DN_SZ + t] += 2 * mapped_volume(mp, tv, tn, t)
-            size = 1
-            for q in range(tn[T_OUTPUT]):
-                v = tv[T_OUTPUT, q]
-                if conv and v == DIM_Y:
-                    size *= dyn[DIM_Y] - dyn[DIM_R] + 1
-                elif conv and v == DIM_X:
-                    size *= dyn[DIM_X] - dyn[DIM_S] + 1
-                else:
-                    size *= dyn[v]
-            ri[slot, RI_UP_SZ + T_OUTPUT] = 2 * spatial_egress(L, n, nsub, nedge, mp, lf, vsl, tv, tn, tm)
-            ri[slot, RI_UP_RD + T_OUTPUT] = size
-            ri[slot, RI_DN_SZ + T_OUTPUT] = 2 * mapped_volume(mp, tv, tn, T_OUTPUT)
-
-        egress, macs, psums = case_outputs_fused(L, n, nsub, nedge, mp, lf, vsl, tv, tn, tm)
-        ri[slot, RI_UP_WR + T_OUTPUT] += occ * egress
-        ri[slot, RI_DN_WR + T_OUTPUT] += occ * macs
-        ri[slot, RI_DN_RD + T_OUTPUT] += occ * macs
-        if psums <= 0:
-            continue
-        ingress = 0
-        for t in range(2):
-            ing = spatial_ingress_fused(L, n, nsub, nedge, mp, lf, vsl, tv, tn, tm, t, chg, err)
-            if err[0] != R_OK:
-                err[1] = lvl
-                return False
-            ri[slot, RI_UP_RD + t] += occ * ing
-            ri[slot, RI_DN_WR + t] = ri[slot, RI_UP_RD + t]     # MAESTRO sets L1 writes to L2 reads
-            ri[slot, RI_DN_RD + t] += occ * macs
-            ingress += ing
-        if ingress != 0:
-            rf[slot, RF_AI] = macs / ingress
-        elif macs == 0:
-            rf[slot, RF_AI] = np.nan
-        else:
-            rf[slot, RF_AI] = np.inf if macs > 0 else -np.inf
-        ri[slot, RI_NUM_COMP] += occ * macs
-
-        r = ccount[0]
-        if r >= crec.shape[0]:
-            err[0] = R_MEMO_FULL
-            err[1] = lvl
+        res = _case_slow(lvl, slot, occ, valid, all_init, nlev, conv, hw, L, n, nsub, nedge, sp_var, mp, lf, vsl,
+                         dyn, tv, tn, tm, sd0, sd1, mkey, mcount, htab, hgen, first_child, ri, rf, crec, ccount, err)
+        if res < 0:
             return False
-        ccount[0] = r + 1
-        sp_edge = vsl[sp_var, VS_EDGE] == 1
-        crec[r, CR_OCC] = occ
-        crec[r, CR_ING_D] = noc_delay(hw, ingress)
-        crec[r, CR_EG_D] = noc_delay(hw, egress)
-        crec[r, CR_TRAFFIC] = max(ingress, egress)
-        crec[r, CR_ALL_INIT] = 1 if all_init else 0
-        crec[r, CR_NACTIVE] = nedge if sp_edge else nsub
-        crec[r, CR_SUB_EE] = -1
-        crec[r, CR_SUB] = -1
-        crec[r, CR_SUB_W] = 0
-        if innermost:
-            crec[r, CR_COMP] = int(math.ceil(psums / lanes))
-        else:
-            # the sub-cluster shapes this case hands down (MAESTRO analyses them recursively here)
-            if sp_edge and vsl[sp_var, VS_SP_EDGE_EDGE] == 1:
-                sub_dims(L, n, conv, nedge, mp, lf, vsl, True, sd0)
-                c = _insert(lvl + 1, sd0, mkey, mcount, htab, hgen)
-                if c < 0:
-                    err[0] = R_MEMO_FULL
-                    err[1] = lvl + 1
-                    return False
-                crec[r, CR_SUB_EE] = c
-                if first_child[slot] < 0:
-                    first_child[slot] = c
-                w = nedge - 1
-            else:
-                w = nedge if sp_edge else nsub
-            if w > 0:
-                sub_dims(L, n, conv, nedge, mp, lf, vsl, False, sd1)
-                c = _insert(lvl + 1, sd1, mkey, mcount, htab, hgen)
-                if c < 0:
-                    err[0] = R_MEMO_FULL
-                    err[1] = lvl + 1
-                    return False
-                crec[r, CR_SUB] = c
-                crec[r, CR_SUB_W] = w
-                if first_child[slot] < 0:
-                    first_child[slot] = c
-        valid += 1
+        valid += res
     ri[slot, RI_VALID] = valid     # one record per valid case, from cstart[slot] on
     return True
 
@@ -365,10 +388,719 @@ def finish_level(lvl, slot, hw, ri, rf, crec, cstart, err) -> bool:
     return True
 
 
+# ---- fast path ---------------------------------------------------------------------------------------------------
+# A level whose dimensions each appear in one directive (every level the genome decoder writes) is scanned from
+# per-directive, per-state factor tables: a case's traffic is a product of one factor per directive (ingress also
+# depends on the innermost changing directive, handled by prefix/suffix products), so a case costs a few
+# multiplications per directive with more than one state. Same cases, same order, same integers as scan_level;
+# a case that would raise an error is handed to the general per-case code, which reports it exactly.
+
+LP_FAST, LP_NSP, LP_SP0, LP_SP1, LP_TMASK, LP_TJS = 0, 1, 2, 3, 4, 7     # LP_TMASK + t, LP_TJS + t
+NLP = 10
+# factor-table fields per (active directive, state)
+F_OCC, F_O, F_P, F_LT, F_EQ, F_ERR, F_BN, F_BE, F_Z = 0, 1, 6, 10, 18, 26, 28, 29, 30
+NF = 38
+PC_SIZE = 64      #: per-slot cache of sub-cluster shapes by edge pattern (power of two)
+PC_FILL = 48
+
+
+@njit(cache=True, _nrt=False)
+def level_plan(nlev, ld, ln, linfo, lfirst, tv, tn, lp) -> None:
+    """Per level: can the fast path scan it, and where its (at most two) spatial directives are."""
+    for lvl in range(nlev):
+        n = ln[lvl]
+        ok = 1
+        for j in range(n):
+            if lfirst[lvl, ld[lvl, j, 1]] != j:
+                ok = 0      # a dimension with two directives: per-dimension views differ from per-directive ones
+        for t in range(3):
+            for q in range(tn[t]):
+                if lfirst[lvl, tv[t, q]] < 0:
+                    ok = 0
+        nsp = 0
+        lp[lvl, LP_SP0] = -1
+        lp[lvl, LP_SP1] = -1
+        for j in range(n):
+            if ld[lvl, j, 0] == KIND_SPATIAL:
+                if nsp < 2:
+                    lp[lvl, LP_SP0 + nsp] = j
+                nsp += 1
+        if nsp > 2 or nsp < 1 or lp[lvl, LP_SP0] != linfo[lvl, LI_FIRST_SP]:
+            ok = 0
+        lp[lvl, LP_NSP] = nsp
+        for t in range(3):
+            mask = 0
+            js = -1
+            for q in range(tn[t]):
+                j = lfirst[lvl, tv[t, q]]
+                if j >= 0 and ld[lvl, j, 0] == KIND_SPATIAL:
+                    w = 0 if j == lp[lvl, LP_SP0] else 1
+                    mask |= 1 << w
+                    js = w
+            lp[lvl, LP_TMASK + t] = mask
+            lp[lvl, LP_TJS + t] = js
+        lp[lvl, LP_FAST] = ok
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _u1(u: int) -> int:
+    return u if u != 0 else 1
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _state_factors(kind, v, mp, nedge, tmo, tm0, tm1, pos, edge, row) -> None:
+    """Output / partial-sum / (non-changing) ingress factors of one directive in one state."""
+    for q in range(F_O, F_EQ):
+        row[q] = 1
+    if tmo:
+        a = v
+        if v == DIM_Y:
+            a = DIM_YP
+        elif v == DIM_X:
+            a = DIM_XP
+        m = mp[MP_MAPPED, a]
+        me = mp[MP_MAPPED_EDGE, a]
+        if kind == KIND_TEMPORAL:
+            if pos == POS_INIT:
+                f = me if edge else m
+            elif pos == POS_STEADY:
+                f = m
+            else:
+                f = me
+            for x in range(5):
+                row[F_O + x] = f
+        else:
+            u1 = _u1(mp[MP_UNIQUE, a])
+            ue = mp[MP_UNIQUE_EDGE, a]
+            if pos == POS_INIT:
+                row[F_O] = m
+                row[F_O + 1] = u1
+                if edge:
+                    if nedge == 1:
+                        row[F_O + 2] = me
+                        row[F_O + 3] = me
+                        row[F_O + 4] = me
+                    elif nedge > 1:
+                        row[F_O + 2] = ue
+                        row[F_O + 3] = ue
+                        row[F_O + 4] = me
+                else:
+                    row[F_O + 2] = m
+                    row[F_O + 3] = u1
+                    row[F_O + 4] = u1
+            elif pos == POS_STEADY:
+                row[F_O] = m
+                row[F_O + 1] = u1
+                row[F_O + 2] = m
+                row[F_O + 3] = u1
+                row[F_O + 4] = u1
+            else:
+                if nedge == 1:
+                    f = mp[MP_MAPPED_EDGE, v]      # MAESTRO reads the input-side count here
+                    row[F_O] = f
+                    row[F_O + 2] = f
+                    row[F_O + 3] = f
+                    row[F_O + 4] = f
+                elif nedge > 1:
+                    row[F_O] = m
+                    row[F_O + 1] = u1
+                    row[F_O + 2] = ue
+                    row[F_O + 3] = ue
+                    row[F_O + 4] = ue
+    else:
+        m = mp[MP_MAPPED, v]
+        me = mp[MP_MAPPED_EDGE, v]
+        if kind == KIND_TEMPORAL:
+            f = me if edge else m
+            for x in range(4):
+                row[F_P + x] = f
+        else:
+            u1 = _u1(mp[MP_UNIQUE, v])
+            if pos == POS_INIT:
+                row[F_P] = m
+                row[F_P + 1] = u1
+                if edge:
+                    row[F_P + 2] = me
+                    row[F_P + 3] = me
+                else:
+                    row[F_P + 2] = m
+                    row[F_P + 3] = u1
+            elif pos == POS_STEADY:
+                row[F_P] = m
+                row[F_P + 1] = u1
+                row[F_P + 2] = m
+                row[F_P + 3] = u1
+            else:
+                if nedge == 1:
+                    row[F_P] = me
+                    row[F_P + 2] = me
+                    row[F_P + 3] = me
+                elif nedge > 1:
+                    ue = mp[MP_UNIQUE_EDGE, v]
+                    row[F_P] = m
+                    row[F_P + 1] = u1
+                    row[F_P + 2] = ue
+                    row[F_P + 3] = ue
+    # ingress factor of a directive before the innermost changing one
+    m = mp[MP_MAPPED, v]
+    me = mp[MP_MAPPED_EDGE, v]
+    for t in range(2):
+        if (tm0 if t == 0 else tm1) == 0:
+            continue
+        b = F_LT + 4 * t
+        if kind == KIND_TEMPORAL:
+            f = (me if edge else m) if pos == POS_INIT else m
+            row[b] = f
+            row[b + 1] = f
+            row[b + 2] = f
+            row[b + 3] = f
+        else:
+            row[b] = m
+            row[b + 1] = m
+            row[b + 2] = me
+            row[b + 3] = me
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _st_edge(stl, j, k) -> bool:
+    return stl[j, k, ST_POS] == POS_EDGE or stl[j, k, ST_INIT_EDGE] == 1
+
+
+@njit(cache=True, _nrt=False)
+def _sub_dims_fast(L, n, conv, nedge, mp, stl, kst, ee, out) -> None:
+    """sub_dims for a level without repeated dimensions, from the directives' current states."""
+    for v in range(NUM_DIMS):
+        out[v] = 0
+    for j in range(n):
+        v = L[j, 1]
+        edge = _st_edge(stl, j, kst[j])
+        if L[j, 0] != KIND_SPATIAL:
+            out[v] = mp[MP_MAPPED_EDGE, v] if edge else mp[MP_MAPPED, v]
+        elif edge and (nedge == 1 or ee):
+            out[v] = mp[MP_MAPPED_EDGE, v]
+        else:
+            out[v] = mp[MP_MAPPED, v]
+    if conv:
+        out[DIM_YP] = out[DIM_Y] - out[DIM_R] + 1
+        out[DIM_XP] = out[DIM_X] - out[DIM_S] + 1
+
+
+@njit(cache=True, _nrt=False)
+def _child(key, lvl, L, n, conv, nedge, mp, stl, kst, ee, sd, mkey, mcount, htab, hgen, pc, pcg) -> int:
+    """Memo slot of the sub-cluster shape with edge pattern `key` (cached per scanned slot); -1 when full.
+
+    pc rows 0-2: (key, slot, generation) of a small hash table. The caller first probes rows 3-6, a direct
+    table for patterns of at most 6 changing directives (rows 3/4: slot for ee 0/1, rows 5/6: generation),
+    which this function fills.
+    """
+    gen = pcg[0]
+    if key < 2 * PC_SIZE:
+        _sub_dims_fast(L, n, conv, nedge, mp, stl, kst, ee, sd)
+        c = _insert(lvl + 1, sd, mkey, mcount, htab, hgen)
+        e = key & 1
+        k = key >> 1
+        pc[3 + e, k] = c
+        pc[5 + e, k] = gen
+        return c
+    h = ((key * 0x9E3779B97F4A7C15) >> 24) & (PC_SIZE - 1)
+    while pc[2, h] == gen:
+        if pc[0, h] == key:
+            return pc[1, h]
+        h = (h + 1) & (PC_SIZE - 1)
+    _sub_dims_fast(L, n, conv, nedge, mp, stl, kst, ee, sd)
+    c = _insert(lvl + 1, sd, mkey, mcount, htab, hgen)
+    if c >= 0 and pcg[1] < PC_FILL:
+        pcg[1] += 1
+        pc[0, h] = key
+        pc[1, h] = c
+        pc[2, h] = gen
+    return c
+
+
+@njit(cache=True, _nrt=False)
+def scan_level_fast(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st, nst, freq, cur,
+                    pick, phase, vs, subd, mkey, mcount, htab, hgen, first_child, ri, rf, crec, cstart, ccount, err,
+                    lp, fi, sc, pc, pcg) -> bool:
+    """scan_level for a level that level_plan marked fast (same results, from factor tables)."""
+    dyn = mkey[slot, 1:]
+    for k in range(NRI):
+        ri[slot, k] = 0
+    for k in range(NRF):
+        rf[slot, k] = 0.0
+    n = ln[lvl]
+    nsub = linfo[lvl, LI_NSUB]
+    nedge = linfo[lvl, LI_NEDGE]
+    sp_var = ld[lvl, linfo[lvl, LI_FIRST_SP], 1]
+    L = ld[lvl]
+    mp = lmap[lvl]
+    lf = lfirst[lvl]
+    stl = st[lvl]
+    vsl = vs[lvl]
+    nstl = nst[lvl]
+    freql = freq[lvl]
+    pickl = pick[lvl]
+    llastl = llast[lvl]
+    sd0 = subd[lvl, 0]
+    sd1 = subd[lvl, 1]
+    total = level_states(L, n, dyn, nsub, stl, nstl, freql)
+    innermost = lvl == nlev - 1
+    lanes = hw[HW_SIMD_LANES]
+    first_child[slot] = -1
+    cstart[slot] = ccount[0]
+    act = sc[0]
+    kcur = sc[1]
+    idx = sc[2]
+    kst = sc[3]
+    D = fi.shape[0] - 2
+    crow = fi[D, 0]      # products over the single-state directives; F_Z: the all-init case's ingress
+    trow = fi[D, 1]
+    # ---- factor tables ----
+    for q in range(NF):
+        crow[q] = 1
+    na = 0
+    for j in range(n):
+        kst[j] = 0
+        v = L[j, 1]
+        kind = L[j, 0]
+        tmo = tm[T_OUTPUT, v]
+        t0 = tm[0, v]
+        t1 = tm[1, v]
+        m = mp[MP_MAPPED, v]
+        me = mp[MP_MAPPED_EDGE, v]
+        e0 = _st_edge(stl, j, 0)
+        # the all-init case (no directive changing): whole mapped volumes
+        for t in range(2):
+            if (t0 if t == 0 else t1) == 0:
+                continue
+            b = F_Z + 4 * t
+            if kind == KIND_TEMPORAL:
+                f = me if e0 else m
+                crow[b] *= f
+                crow[b + 1] *= f
+                crow[b + 2] *= f
+                crow[b + 3] *= f
+            elif e0:
+                if nedge == 1:
+                    crow[b] *= me
+                    crow[b + 2] *= me
+                    crow[b + 3] *= me
+                elif nedge > 1:
+                    crow[b] *= m
+                    crow[b + 1] *= m
+                    crow[b + 2] *= me
+                    crow[b + 3] *= me
+            else:
+                crow[b] *= m
+                crow[b + 1] *= m
+                crow[b + 2] *= m
+                crow[b + 3] *= m
+        if nstl[j] == 1:
+            _state_factors(kind, v, mp, nedge, tmo, t0, t1, POS_INIT, e0, trow)
+            for q in range(F_O, F_LT):
+                crow[q] *= trow[q]
+            for q in range(F_LT, F_EQ):   # prefix of the not-changing ingress factors, for the active ones after
+                crow[q] *= trow[q]
+            continue
+        act[na] = j
+        for k in range(nstl[j]):
+            row = fi[na, k]
+            _state_factors(kind, v, mp, nedge, tmo, t0, t1, stl[j, k, ST_POS], _st_edge(stl, j, k), row)
+            row[F_OCC] = stl[j, k, ST_OCC]
+            edge = _st_edge(stl, j, k)
+            row[F_BE] = 1 if edge else 0
+            row[F_BN] = 1 if (edge and (kind != KIND_SPATIAL or nedge == 1)) else 0
+        r0 = fi[na, 0]
+        for q in range(8):
+            r0[F_EQ + q] = crow[F_LT + q]   # single-state prefix before this directive
+        na += 1
+    # suffix pass: ingress when directive act[l] is the innermost changing one
+    for q in range(8):
+        trow[q] = 1          # products of the init-state factors after the directive
+    ini0 = False
+    ini1 = False
+    l = na - 1
+    for j in range(n - 1, -1, -1):
+        v = L[j, 1]
+        kind = L[j, 0]
+        m = mp[MP_MAPPED, v]
+        me = mp[MP_MAPPED_EDGE, v]
+        u = mp[MP_UNIQUE, v]
+        ue = mp[MP_UNIQUE_EDGE, v]
+        if l >= 0 and act[l] == j:
+            r0 = fi[l, 0]
+            for t in range(2):
+                b = F_EQ + 4 * t
+                r0[F_ERR + t] = 0
+                if tm[t, v] == 0:         # the changing directive does not touch this tensor: nothing new
+                    for x in range(4):
+                        r0[b + x] = 0
+                    continue
+                inited = ini0 if t == 0 else ini1
+                if kind == KIND_TEMPORAL:
+                    if inited:
+                        f = m
+                    else:
+                        if u == 0:
+                            r0[F_ERR + t] = 1
+                        f = max(u, 1)
+                    f0 = f1 = f2 = f3 = f
+                else:
+                    f0 = m
+                    f2 = me
+                    f1 = m if inited else u
+                    f3 = me if inited else ue
+                r0[b] *= f0 * trow[4 * t]
+                r0[b + 1] *= f1 * trow[4 * t + 1]
+                r0[b + 2] *= f2 * trow[4 * t + 2]
+                r0[b + 3] *= f3 * trow[4 * t + 3]
+            l -= 1
+        # fold this directive's init state into the suffix
+        e0 = _st_edge(stl, j, 0)
+        for t in range(2):
+            if tm[t, v] == 0:
+                continue
+            if kind == KIND_TEMPORAL:
+                f = me if e0 else m
+                trow[4 * t] *= f
+                trow[4 * t + 1] *= f
+                trow[4 * t + 2] *= f
+                trow[4 * t + 3] *= f
+            else:
+                trow[4 * t] *= m
+                trow[4 * t + 1] *= u
+                trow[4 * t + 2] *= me
+                trow[4 * t + 3] *= ue
+            if stl[j, 0, ST_UNROLL] == 0:
+                if t == 0:
+                    ini0 = True
+                else:
+                    ini1 = True
+    # ---- spatial directives ----
+    nsp = lp[lvl, LP_NSP]
+    spd0 = lp[lvl, LP_SP0]
+    spd1 = lp[lvl, LP_SP1]
+    msk0 = lp[lvl, LP_TMASK]
+    msk1 = lp[lvl, LP_TMASK + 1]
+    msk2 = lp[lvl, LP_TMASK + 2]
+    js0 = lp[lvl, LP_TJS]
+    js1 = lp[lvl, LP_TJS + 1]
+    js2 = lp[lvl, LP_TJS + 2]
+    pcg[0] += 1
+    pcg[1] = 0
+    gen = pcg[0]
+    direct = na <= 6      # edge patterns of at most 6 changing directives: the direct table (pc rows 3-6)
+    # ---- the cases, in MAESTRO's order ----
+    for l in range(na):
+        idx[l] = 0
+        kcur[l] = 0
+    valid = 0
+    fast_last = False
+    last_macs = 0
+    last_ing = 0
+    up_wr_o = 0
+    dn_o = 0
+    up_rd0 = 0
+    up_rd1 = 0
+    num_comp = 0
+    for case_id in range(total):
+        if case_id == 1:
+            # state order per directive is 1, 2, .., last, 0 (case 0, all init, comes first)
+            for l in range(na):
+                idx[l] = 0
+                kcur[l] = 1
+                kst[act[l]] = 1
+        elif case_id > 1:
+            l = na - 1
+            while l >= 0:
+                ns = nstl[act[l]]
+                x = idx[l] + 1
+                if x == ns:
+                    x = 0
+                idx[l] = x
+                k = x + 1
+                if k == ns:
+                    k = 0
+                kcur[l] = k
+                kst[act[l]] = k
+                if x != 0:
+                    break
+                l -= 1
+        ichg = -1
+        for l in range(na):
+            if kcur[l] != 0:
+                ichg = l
+        occ = 1
+        o0 = crow[F_O]
+        o1 = crow[F_O + 1]
+        o2 = crow[F_O + 2]
+        o3 = crow[F_O + 3]
+        o4 = crow[F_O + 4]
+        p0 = crow[F_P]
+        p1 = crow[F_P + 1]
+        p2 = crow[F_P + 2]
+        p3 = crow[F_P + 3]
+        if ichg < 0:
+            g = crow
+            gb = F_Z
+        else:
+            g = fi[ichg, 0]
+            gb = F_EQ
+        g0 = g[gb]
+        g1 = g[gb + 1]
+        g2 = g[gb + 2]
+        g3 = g[gb + 3]
+        g4 = g[gb + 4]
+        g5 = g[gb + 5]
+        g6 = g[gb + 6]
+        g7 = g[gb + 7]
+        for l in range(na):
+            row = fi[l, kcur[l]]
+            occ *= row[F_OCC]
+            o0 *= row[F_O]
+            o1 *= row[F_O + 1]
+            o2 *= row[F_O + 2]
+            o3 *= row[F_O + 3]
+            o4 *= row[F_O + 4]
+            p0 *= row[F_P]
+            p1 *= row[F_P + 1]
+            p2 *= row[F_P + 2]
+            p3 *= row[F_P + 3]
+            if l < ichg:
+                g0 *= row[F_LT]
+                g1 *= row[F_LT + 1]
+                g2 *= row[F_LT + 2]
+                g3 *= row[F_LT + 3]
+                g4 *= row[F_LT + 4]
+                g5 *= row[F_LT + 5]
+                g6 *= row[F_LT + 6]
+                g7 *= row[F_LT + 7]
+        occ = wrap_int32(occ)
+        errflag = ichg >= 0 and (fi[ichg, 0, F_ERR] != 0 or fi[ichg, 0, F_ERR + 1] != 0)
+        # spatial directives' states
+        e_0 = False
+        ee_0 = False
+        e_1 = False
+        ee_1 = False
+        if nsp >= 1:
+            k = kst[spd0]
+            e_0 = _st_edge(stl, spd0, k)
+            ee_0 = stl[spd0, k, ST_SP_EDGE_EDGE] == 1
+        if nsp >= 2:
+            k = kst[spd1]
+            e_1 = _st_edge(stl, spd1, k)
+            ee_1 = stl[spd1, k, ST_SP_EDGE_EDGE] == 1
+        # output tensor
+        sp = msk2 != 0
+        spe = ((msk2 & 1) != 0 and e_0) or ((msk2 & 2) != 0 and e_1)
+        ee = (js2 == 0 and ee_0) or (js2 == 1 and ee_1)
+        if not sp:
+            egress = o0
+        elif not spe:
+            egress = o0 + (nsub - 1) * o1
+        else:
+            egress = o2 if (nedge == 1 and ee) else o0
+            if nedge > 1:
+                nee = 1 if ee else 0
+                egress += max(nedge - nee - 1, 0) * o1 + nee * o3
+        if sp and spe and nedge == 1 and ee:
+            psums = p2 * o2
+        else:
+            psums = p0 * o0
+        ee = ee_1 if nsp >= 2 else ee_0
+        spe = spe or e_0 or e_1
+        if not spe:
+            macs = nsub * (p0 * o0)
+        else:
+            macs = p2 * o2 if (nedge == 1 and ee) else p0 * o0
+            if nedge > 1:
+                nee = 1 if ee else 0
+                macs += max(nedge - nee - 1, 0) * (p0 * o0) + nee * (p3 * o4)
+        if errflag and (valid == 0 or psums > 0):
+            # a case MAESTRO rejects: let the general code report it (flush the sums first)
+            ri[slot, RI_UP_WR + T_OUTPUT] += up_wr_o
+            ri[slot, RI_DN_WR + T_OUTPUT] += dn_o
+            ri[slot, RI_DN_RD + T_OUTPUT] += dn_o
+            ri[slot, RI_UP_RD] += up_rd0
+            ri[slot, RI_UP_RD + 1] += up_rd1
+            ri[slot, RI_DN_RD] += num_comp
+            ri[slot, RI_DN_RD + 1] += num_comp
+            ri[slot, RI_NUM_COMP] += num_comp
+            up_wr_o = dn_o = up_rd0 = up_rd1 = num_comp = 0
+            if valid > 0:
+                ri[slot, RI_DN_WR] = ri[slot, RI_UP_RD]
+                ri[slot, RI_DN_WR + 1] = ri[slot, RI_UP_RD + 1]
+            if fast_last:
+                _set_ai(rf, slot, last_macs, last_ing)
+                fast_last = False
+            for j in range(n):
+                pickl[j] = kst[j]
+            all_init = case_view(L, n, llastl, stl, pickl, vsl)
+            res = _case_slow(lvl, slot, occ, valid, all_init, nlev, conv, hw, L, n, nsub, nedge, sp_var, mp, lf,
+                             vsl, dyn, tv, tn, tm, sd0, sd1, mkey, mcount, htab, hgen, first_child, ri, rf, crec,
+                             ccount, err)
+            if res < 0:
+                return False
+            valid += res
+            continue
+        # ingress of the two input tensors
+        sp = msk0 != 0
+        spe = ((msk0 & 1) != 0 and e_0) or ((msk0 & 2) != 0 and e_1)
+        ee = (js0 == 0 and ee_0) or (js0 == 1 and ee_1)
+        if not sp:
+            ing0 = g0
+        elif not spe:
+            ing0 = g0 + (nsub - 1) * g1
+        else:
+            ing0 = g2 if (nedge == 1 and ee) else g0
+            if nedge > 1:
+                nee = 1 if ee else 0
+                ing0 += max(nedge - nee - 1, 0) * g1 + nee * g3
+        sp = msk1 != 0
+        spe = ((msk1 & 1) != 0 and e_0) or ((msk1 & 2) != 0 and e_1)
+        ee = (js1 == 0 and ee_0) or (js1 == 1 and ee_1)
+        if not sp:
+            ing1 = g4
+        elif not spe:
+            ing1 = g4 + (nsub - 1) * g5
+        else:
+            ing1 = g6 if (nedge == 1 and ee) else g4
+            if nedge > 1:
+                nee = 1 if ee else 0
+                ing1 += max(nedge - nee - 1, 0) * g5 + nee * g7
+        if valid == 0:
+            # buffer sizes come from the first valid case (and, accumulating, any invalid ones before it)
+            for t in range(3):
+                size = 1
+                for q in range(tn[t]):
+                    v = tv[t, q]
+                    if t == T_OUTPUT and conv and v == DIM_Y:
+                        size *= dyn[DIM_Y] - dyn[DIM_R] + 1
+                    elif t == T_OUTPUT and conv and v == DIM_X:
+                        size *= dyn[DIM_X] - dyn[DIM_S] + 1
+                    else:
+                        size *= dyn[v]
+                if t < 2:
+                    ri[slot, RI_UP_SZ + t] += 2 * (ing0 if t == 0 else ing1)
+                    ri[slot, RI_UP_WR + t] = size
+                    ri[slot, RI_DN_SZ + t] += 2 * mapped_volume(mp, tv, tn, t)
+                else:
+                    ri[slot, RI_UP_SZ + T_OUTPUT] = 2 * egress
+                    ri[slot, RI_UP_RD + T_OUTPUT] = size
+                    ri[slot, RI_DN_SZ + T_OUTPUT] = 2 * mapped_volume(mp, tv, tn, T_OUTPUT)
+        up_wr_o += occ * egress
+        dn_o += occ * macs
+        if psums <= 0:
+            continue
+        up_rd0 += occ * ing0
+        up_rd1 += occ * ing1
+        num_comp += occ * macs
+        ingress = ing0 + ing1
+        fast_last = True
+        last_macs = macs
+        last_ing = ingress
+
+        r = ccount[0]
+        if r >= crec.shape[0]:
+            err[0] = R_MEMO_FULL
+            err[1] = lvl
+            return False
+        ccount[0] = r + 1
+        crec[r, CR_OCC] = occ
+        crec[r, CR_ING_D] = noc_delay(hw, ingress)
+        crec[r, CR_EG_D] = noc_delay(hw, egress)
+        crec[r, CR_TRAFFIC] = max(ingress, egress)
+        crec[r, CR_ALL_INIT] = 1 if ichg < 0 else 0
+        crec[r, CR_NACTIVE] = nedge if e_0 else nsub
+        crec[r, CR_SUB_EE] = -1
+        crec[r, CR_SUB] = -1
+        crec[r, CR_SUB_W] = 0
+        if innermost:
+            crec[r, CR_COMP] = int(math.ceil(psums / lanes))
+        else:
+            if e_0 and ee_0:
+                c = -1
+                if direct:
+                    key = 0
+                    for l in range(na):
+                        key |= fi[l, kcur[l], F_BE] << l
+                    if pc[6, key] == gen:
+                        c = pc[4, key]
+                    else:
+                        c = _child(key * 2 + 1, lvl, L, n, conv, nedge, mp, stl, kst, True, sd0, mkey, mcount,
+                                   htab, hgen, pc, pcg)
+                else:
+                    key = 1
+                    for l in range(na):
+                        key = key * 2 + fi[l, kcur[l], F_BE]
+                    c = _child(key * 2 + 1, lvl, L, n, conv, nedge, mp, stl, kst, True, sd0, mkey, mcount, htab,
+                               hgen, pc, pcg)
+                if c < 0:
+                    err[0] = R_MEMO_FULL
+                    err[1] = lvl + 1
+                    return False
+                crec[r, CR_SUB_EE] = c
+                if first_child[slot] < 0:
+                    first_child[slot] = c
+                w = nedge - 1
+            else:
+                w = nedge if e_0 else nsub
+            if w > 0:
+                c = -1
+                if direct:
+                    key = 0
+                    for l in range(na):
+                        key |= fi[l, kcur[l], F_BN] << l
+                    if pc[5, key] == gen:
+                        c = pc[3, key]
+                    else:
+                        c = _child(key * 2, lvl, L, n, conv, nedge, mp, stl, kst, False, sd1, mkey, mcount,
+                                   htab, hgen, pc, pcg)
+                else:
+                    key = 1
+                    for l in range(na):
+                        key = key * 2 + fi[l, kcur[l], F_BN]
+                    c = _child(key * 2, lvl, L, n, conv, nedge, mp, stl, kst, False, sd1, mkey, mcount, htab,
+                               hgen, pc, pcg)
+                if c < 0:
+                    err[0] = R_MEMO_FULL
+                    err[1] = lvl + 1
+                    return False
+                crec[r, CR_SUB] = c
+                crec[r, CR_SUB_W] = w
+                if first_child[slot] < 0:
+                    first_child[slot] = c
+        valid += 1
+    ri[slot, RI_UP_WR + T_OUTPUT] += up_wr_o
+    ri[slot, RI_DN_WR + T_OUTPUT] += dn_o
+    ri[slot, RI_DN_RD + T_OUTPUT] += dn_o
+    ri[slot, RI_UP_RD] += up_rd0
+    ri[slot, RI_UP_RD + 1] += up_rd1
+    ri[slot, RI_DN_RD] += num_comp
+    ri[slot, RI_DN_RD + 1] += num_comp
+    ri[slot, RI_NUM_COMP] += num_comp
+    if valid > 0:
+        ri[slot, RI_DN_WR] = ri[slot, RI_UP_RD]
+        ri[slot, RI_DN_WR + 1] = ri[slot, RI_UP_RD + 1]
+    if fast_last:
+        _set_ai(rf, slot, last_macs, last_ing)
+    ri[slot, RI_VALID] = valid
+    return True
+
+
+@njit(cache=True, _nrt=False)
+def _set_ai(rf, slot, macs, ingress) -> None:
+    if ingress != 0:
+        rf[slot, RF_AI] = macs / ingress
+    elif macs == 0:
+        rf[slot, RF_AI] = np.nan
+    else:
+        rf[slot, RF_AI] = np.inf if macs > 0 else -np.inf
+
+
 @njit(cache=True, _nrt=False)
 def analyze_mapping(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st, nst, freq, cur,
                     pick, phase, vs, subd, mkey, mcount, htab, hgen, first_child, ri, rf, crec, cstart, ccount,
-                    first_done, err) -> int:
+                    first_done, err, lp, fi, sc, pc, pcg, fast) -> int:
     """All levels of one completed mapping; returns the top level's result slot (0) or -1 (err[0] set).
 
     MAESTRO recurses into a sub-cluster level for every valid case. We scan the levels top-down (each
@@ -379,10 +1111,20 @@ def analyze_mapping(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lfirst, llast
     mcount[1] += 1          # a new hash-table generation: earlier mappings' buckets read as empty
     ccount[0] = 0
     _insert(0, top_dims, mkey, mcount, htab, hgen)
+    level_plan(nlev, ld, ln, linfo, lfirst, tv, tn, lp)
+    if not fast:            # tests: the general per-case path everywhere
+        for lvl in range(nlev):
+            lp[lvl, LP_FAST] = 0
     begin = 0
     for lvl in range(nlev):
         end = mcount[0]
         for slot in range(begin, end):
+            if lp[lvl, LP_FAST] == 1:
+                if not scan_level_fast(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st,
+                                       nst, freq, cur, pick, phase, vs, subd, mkey, mcount, htab, hgen, first_child,
+                                       ri, rf, crec, cstart, ccount, err, lp, fi, sc, pc, pcg):
+                    return -1
+                continue
             if not scan_level(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st, nst,
                               freq, cur, pick, phase, vs, subd, mkey, mcount, htab, hgen, first_child, ri, rf,
                               crec, cstart, ccount, err):

@@ -10,7 +10,7 @@ from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_Y, HW_NOC_BW, HW_NUM_UNITS, HW_SI
                       LAYER_TYPE, LT_GEMM, MAX_LEVELS, NUM_DIMS)
 from .engine import (HASH_CAP, MEMO_CAP, NRF, NRI, RF_AI, RF_AVG_ACTIVE, RF_AVG_BW, RI_DELAY, RI_DN_RD, RI_DN_SZ,
                      RI_DN_WR, RI_NUM_COMP, RI_OFFCHIP, RI_PEAK_BW, RI_RUNTIME, RI_UP_RD, RI_UP_SZ, RI_UP_WR,
-                     MAX_CASE_RECORDS, NCR, analyze_mapping)
+                     MAX_CASE_RECORDS, NCR, NF, NLP, PC_SIZE, analyze_mapping)
 from .levels import MAX_LEVEL_DIRS, MP_MAPPED, build_levels
 from .metrics import (M_AI, M_AREA, M_AVG_BW, M_AVG_PES, M_BUF0, M_DELAY0, M_ENERGY, M_INPUT_PIXELS,
                       M_L1_POWER, M_L1_SIZE, M_L2_POWER, M_L2_SIZE, M_MC_INPUT, M_MC_WEIGHT, M_NOC_BW,
@@ -169,8 +169,11 @@ def _judge(out: np.ndarray, units: int, lanes: int, detail: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, detail) -> None:
-    """Score mappings dirs[i] (status 0) or reject them (status > 0, detail[i] = level, dim, a, b, c)."""
+def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, detail, fast=True) -> None:
+    """Score mappings dirs[i] (status 0) or reject them (status > 0, detail[i] = level, dim, a, b, c).
+
+    fast=False scans every level with the general per-case code (the reference the fast path is tested against).
+    """
     n = dirs.shape[0]
     L = MAX_LEVELS
     D = MAX_LEVEL_DIRS
@@ -202,6 +205,11 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
     cstart = np.zeros(MEMO_CAP, dtype=np.int64)
     ccount = np.zeros(1, dtype=np.int64)
     err = np.zeros(DETAIL_LEN, dtype=np.int64)
+    lp = np.zeros((L, NLP), dtype=np.int64)
+    fi = np.zeros((D + 2, 3, NF), dtype=np.int64)
+    sc = np.zeros((4, D), dtype=np.int64)
+    pc = np.zeros((7, PC_SIZE), dtype=np.int64)
+    pcg = np.zeros(2, dtype=np.int64)
     tv = np.zeros((3, 4), dtype=np.int64)
     tn = np.zeros(3, dtype=np.int64)
     tensor_vars(layer[LAYER_TYPE], tv, tn)
@@ -224,7 +232,7 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
             continue
         top = analyze_mapping(nlev, conv, hw, sdim[0], ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st, nst,
                               freq, cur, pick, phase, vs, subd, mkey, mcount, htab, hgen, first_child, ri, rf, crec,
-                              cstart, ccount, first_done, err)
+                              cstart, ccount, first_done, err, lp, fi, sc, pc, pcg, fast)
         if top < 0:
             s = err[0]
             if s == R_ZERO_COMPUTE and _tile_below_filter(nlev, lmap, detail[i]):
