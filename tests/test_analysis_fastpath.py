@@ -102,3 +102,45 @@ def test_results_do_not_depend_on_batch_order():
     for i, r in enumerate(one):
         for x, y in zip(r, ref):
             assert _same(x[0], y[i])
+
+
+def _siblings(dirs, clusters, nlev, rng):
+    """Copies of each mapping with one directive's size/offset (sometimes its kind) changed: consecutive
+    mappings of a batch share most directives and shapes, where state carried between mappings would show."""
+    out = []
+    for i in range(len(nlev)):
+        for _ in range(3):
+            d = dirs[i].copy()
+            lvl = int(rng.integers(0, nlev[i]))
+            js = np.nonzero(d[lvl, :, 0])[0]
+            if len(js) == 0:
+                continue
+            j = int(rng.choice(js))
+            d[lvl, j, 2] = max(1, d[lvl, j, 2] + int(rng.integers(-2, 3)))
+            d[lvl, j, 3] = max(1, min(d[lvl, j, 3], d[lvl, j, 2]) + int(rng.integers(-1, 2)))
+            if rng.random() < 0.3:
+                d[lvl, j, 0] = 3 - d[lvl, j, 0]      # temporal <-> spatial
+            out.append((d, clusters[i].copy(), nlev[i]))
+    return (np.array([o[0] for o in out]), np.array([o[1] for o in out]), np.array([o[2] for o in out]))
+
+
+@pytest.mark.parametrize("gen", [_fuzz, _tiled])
+@pytest.mark.parametrize("fast", [True, False])
+def test_batch_state_equals_cold_runs(gen, fast):
+    """The engine keeps state between mappings of a batch (memo hash generations, the per-slot sub-cluster
+    shape cache, scratch tables): every mapping of a batch, in any order and next to near-identical
+    siblings, gets exactly what it gets alone (cold state)."""
+    rng = np.random.default_rng(11)
+    acc = Accelerator.load("edge16")
+    for layer in LAYERS[::2]:
+        dirs, clusters, nlev = _siblings(*gen(layer, 30, rng), rng)
+        args = (layer_array(layer), hw_array(acc, acc.num_pes * 4))
+        cold = [analyze_batch_detailed(*args, dirs[i:i + 1], clusters[i:i + 1], nlev[i:i + 1], fast=fast)
+                for i in range(len(nlev))]
+        assert any(c[1][0] == 0 for c in cold)
+        for perm in (np.arange(len(nlev)), rng.permutation(len(nlev)), np.arange(len(nlev))[::-1]):
+            got = analyze_batch_detailed(*args, dirs[perm], clusters[perm], nlev[perm], fast=fast)
+            for row, i in enumerate(perm):
+                for x, y in zip(got, cold[i]):
+                    assert _same(x[row], y[0])
+

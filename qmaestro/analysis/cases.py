@@ -78,33 +78,6 @@ def level_states(ld: np.ndarray, n: int, dyn: np.ndarray, nsub: int, st: np.ndar
     return acc
 
 
-ST_KEY = 3     #: the engine's st[j] has a 4th row: (dimension size its states were built for, valid flag)
-
-
-@njit(cache=True, _nrt=False)
-def level_states_cached(ld: np.ndarray, n: int, dyn: np.ndarray, nsub: int, st: np.ndarray, nst: np.ndarray,
-                        freq: np.ndarray) -> int:
-    """level_states, rebuilding only the directives whose dimension size changed since the last call.
-
-    st[j, ST_KEY] = (size, 1) records what st[j] / nst[j] were built for; a directive's states depend only
-    on its own (kind, size, offset), the level's sub-cluster count and its dimension's size, so the caller
-    clears the flags (st[j, ST_KEY, 1] = 0) whenever the level's directives or sub-cluster count change
-    (once per mapping). Sibling shapes of a level mostly differ in one or two dimensions.
-    """
-    for j in range(n):
-        d = dyn[ld[j, 1]]
-        if st[j, ST_KEY, 1] == 1 and st[j, ST_KEY, 0] == d:
-            continue
-        nst[j] = directive_states(ld[j, 0], ld[j, 2], ld[j, 3], d, nsub, st[j])
-        st[j, ST_KEY, 0] = d
-        st[j, ST_KEY, 1] = 1
-    acc = 1
-    for j in range(n - 1, -1, -1):
-        freq[j] = acc
-        acc *= nst[j]
-    return acc
-
-
 @njit(cache=True, _nrt=False)
 def next_case(case_id: int, n: int, st: np.ndarray, nst: np.ndarray, freq: np.ndarray, cur: np.ndarray,
               pick: np.ndarray, phase: np.ndarray) -> int:

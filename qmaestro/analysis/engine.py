@@ -32,7 +32,7 @@ from numba import njit
 from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, HW_NOC_BW, HW_NOC_LATENCY, HW_OFFCHIP_BW,
                       HW_SIMD_LANES, KIND_SPATIAL, KIND_TEMPORAL, NUM_DIMS)
 from .cases import (POS_EDGE, POS_INIT, POS_STEADY, ST_INIT_EDGE, ST_OCC, ST_POS, ST_SP_EDGE_EDGE, ST_UNROLL,
-                    VS_EDGE, VS_SP_EDGE_EDGE, ST_KEY, case_view, level_states_cached, next_case)
+                    VS_EDGE, VS_SP_EDGE_EDGE, case_view, level_states, next_case)
 from .cmath import cdiv, cmod, wrap_int32
 from .levels import LI_FIRST_SP, LI_NEDGE, LI_NSUB, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE
 from .metrics import R_MEMO_FULL, R_OK, R_ZERO_COMPUTE
@@ -283,7 +283,7 @@ def scan_level(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv
     llastl = llast[lvl]
     sd0 = subd[lvl, 0]
     sd1 = subd[lvl, 1]
-    total = level_states_cached(L, n, dyn, nsub, stl, nstl, freql)
+    total = level_states(L, n, dyn, nsub, stl, nstl, freql)
     for j in range(n):
         curl[j] = 0
         phasel[j] = 0
@@ -642,7 +642,7 @@ def scan_level_fast(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llas
     llastl = llast[lvl]
     sd0 = subd[lvl, 0]
     sd1 = subd[lvl, 1]
-    total = level_states_cached(L, n, dyn, nsub, stl, nstl, freql)
+    total = level_states(L, n, dyn, nsub, stl, nstl, freql)
     innermost = lvl == nlev - 1
     lanes = hw[HW_SIMD_LANES]
     first_child[slot] = -1
@@ -1111,9 +1111,6 @@ def analyze_mapping(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lfirst, llast
     mcount[1] += 1          # a new hash-table generation: earlier mappings' buckets read as empty
     ccount[0] = 0
     _insert(0, top_dims, mkey, mcount, htab, hgen)
-    for lvl in range(nlev):         # a new mapping: directive states must be rebuilt (level_states_cached)
-        for j in range(st.shape[1]):
-            st[lvl, j, ST_KEY, 1] = 0
     level_plan(nlev, ld, ln, linfo, lfirst, tv, tn, lp)
     if not fast:            # tests: the general per-case path everywhere
         for lvl in range(nlev):

@@ -185,7 +185,7 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
     lmap = np.zeros((L, 4, NUM_DIMS), dtype=np.int64)
     lfirst = np.zeros((L, NUM_DIMS), dtype=np.int64)
     llast = np.zeros((L, NUM_DIMS), dtype=np.int64)
-    st = np.zeros((L, D, 4, 5), dtype=np.int64)     # row 3: level_states_cached's key
+    st = np.zeros((L, D, 3, 5), dtype=np.int64)
     nst = np.zeros((L, D), dtype=np.int64)
     freq = np.zeros((L, D), dtype=np.int64)
     cur = np.zeros((L, D), dtype=np.int64)
