@@ -36,8 +36,8 @@ from .cases import (POS_EDGE, POS_INIT, POS_STEADY, ST_INIT_EDGE, ST_OCC, ST_POS
 from .cmath import cdiv, cmod, wrap_int32
 from .levels import LI_FIRST_SP, LI_NEDGE, LI_NSUB, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE
 from .metrics import R_MEMO_FULL, R_OK, R_ZERO_COMPUTE
-from .traffic import (T_OUTPUT, case_outputs_fused, innermost_changing, mapped_volume, spatial_egress,
-                      spatial_ingress_fused)
+from .traffic import (T_OUTPUT, case_outputs_fused, innermost_changing, mapped_volume, output_egress_psums,
+                      spatial_egress, spatial_ingress_fused)
 
 # int64 result fields
 RI_RUNTIME = 0
@@ -893,19 +893,7 @@ def scan_level_fast(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llas
         sp = msk2 != 0
         spe = ((msk2 & 1) != 0 and e_0) or ((msk2 & 2) != 0 and e_1)
         ee = (js2 == 0 and ee_0) or (js2 == 1 and ee_1)
-        if not sp:
-            egress = o0
-        elif not spe:
-            egress = o0 + (nsub - 1) * o1
-        else:
-            egress = o2 if (nedge == 1 and ee) else o0
-            if nedge > 1:
-                nee = 1 if ee else 0
-                egress += max(nedge - nee - 1, 0) * o1 + nee * o3
-        if sp and spe and nedge == 1 and ee:
-            psums = p2 * o2
-        else:
-            psums = p0 * o0
+        egress, psums = output_egress_psums(sp, spe, ee, nsub, nedge, o0, o1, o2, o3, p0, p2)
         ee = ee_1 if nsp >= 2 else ee_0
         spe = spe or e_0 or e_1
         if not spe:

@@ -528,12 +528,9 @@ def output_variants(ld, n, nedge, mp, lfirst, vs, tv, tn):
     return a0, a1, a2, a3, a4
 
 
-@njit(cache=True, _nrt=False)
-def case_outputs_fused(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm):
-    """(egress, MACs of all sub-clusters, critical-path partial sums) of one case from two passes."""
-    o0, o1, o2, o3, o4 = output_variants(ld, n, nedge, mp, lfirst, vs, tv, tn)
-    p0, p1, p2, p3 = psum_variants(ld, n, nedge, mp, vs, tm)
-    sp, sp_edge, ee = spatial_info(ld, lfirst, vs, tv, tn, T_OUTPUT)
+@njit(cache=True, _nrt=False, inline="always")
+def output_egress_psums(sp, sp_edge, ee, nsub, nedge, o0, o1, o2, o3, p0, p2):
+    """(egress, critical-path partial sums) of one case from the output variants and spatial flags."""
     if not sp:
         egress = o0
     elif not sp_edge:
@@ -547,6 +544,16 @@ def case_outputs_fused(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm):
         psums = p2 * o2
     else:
         psums = p0 * o0
+    return egress, psums
+
+
+@njit(cache=True, _nrt=False)
+def case_outputs_fused(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm):
+    """(egress, MACs of all sub-clusters, critical-path partial sums) of one case from two passes."""
+    o0, o1, o2, o3, o4 = output_variants(ld, n, nedge, mp, lfirst, vs, tv, tn)
+    p0, p1, p2, p3 = psum_variants(ld, n, nedge, mp, vs, tm)
+    sp, sp_edge, ee = spatial_info(ld, lfirst, vs, tv, tn, T_OUTPUT)
+    egress, psums = output_egress_psums(sp, sp_edge, ee, nsub, nedge, o0, o1, o2, o3, p0, p2)
     for j in range(n):
         if ld[j, 0] == KIND_SPATIAL:
             v = ld[j, 1]
