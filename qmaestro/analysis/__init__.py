@@ -16,32 +16,37 @@ from ..arrays import DIM_NAMES, encode, hw_array, layer_array
 from ..errors import InvalidMappingError
 from ..layer import Layer
 from ..mapping import Mapping
-from .kernel import DETAIL_LEN, analyze_batch_core
+from .kernel import DETAIL_LEN, SCORE_COLUMNS, analyze_batch_core
 from .metrics import METRIC_INDEX, METRIC_NAMES, NUM_METRICS, REASONS
 
 __all__ = ["analyze", "analyze_batch", "analyze_batch_detailed", "reason_text", "METRIC_NAMES", "NUM_METRICS",
-           "METRIC_INDEX", "REASONS"]
+           "METRIC_INDEX", "REASONS", "SCORE_COLUMNS"]
 
 
 def analyze_batch_detailed(layer_arr: np.ndarray, hw_arr: np.ndarray, dirs: np.ndarray, clusters: np.ndarray,
-                           nlevels: np.ndarray, fast: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                           nlevels: np.ndarray, fast: bool = True, score: bool = False
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Like analyze_batch, plus detail[n, 5] (level, dim, a, b, c) that fills the reason templates.
 
-    fast=False runs the general per-case scan on every level (slower, same results: kept for tests)."""
+    fast=False runs the general per-case scan on every level (slower, same results: kept for tests).
+    score=True fills only SCORE_COLUMNS (the rest NaN), in closed form where it can (same numbers)."""
     n = dirs.shape[0]
     metrics = np.empty((n, NUM_METRICS), dtype=np.float64)
     status = np.zeros(n, dtype=np.int64)
     detail = np.zeros((n, DETAIL_LEN), dtype=np.int64)
     analyze_batch_core(np.ascontiguousarray(layer_arr, dtype=np.int64), np.ascontiguousarray(hw_arr, dtype=np.int64),
                        np.ascontiguousarray(dirs, dtype=np.int64), np.ascontiguousarray(clusters, dtype=np.int64),
-                       np.ascontiguousarray(nlevels, dtype=np.int64), metrics, status, detail, bool(fast))
+                       np.ascontiguousarray(nlevels, dtype=np.int64), metrics, status, detail, bool(fast),
+                       bool(score))
     return metrics, status, detail
 
 
 def analyze_batch(layer_arr: np.ndarray, hw_arr: np.ndarray, dirs: np.ndarray, clusters: np.ndarray,
-                  nlevels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Score a population of mappings of one layer: metrics[n, NUM_METRICS] (NaN rows where status > 0)."""
-    metrics, status, _ = analyze_batch_detailed(layer_arr, hw_arr, dirs, clusters, nlevels)
+                  nlevels: np.ndarray, score: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Score a population of mappings of one layer: metrics[n, NUM_METRICS] (NaN rows where status > 0).
+
+    score=True: only SCORE_COLUMNS are filled (what scoring reads; the rest NaN), much faster."""
+    metrics, status, _ = analyze_batch_detailed(layer_arr, hw_arr, dirs, clusters, nlevels, score=score)
     return metrics, status
 
 

@@ -33,6 +33,11 @@ def _put(st: np.ndarray, k: int, pos: int, occ: int, unroll: bool, init_edge: bo
 def directive_states(kind: int, size: int, ofs: int, dim: int, nsub: int, st: np.ndarray) -> int:
     """Fill st[0..k) with the states of one directive over a dimension of size `dim`; returns k."""
     k = 0
+    if dim <= size:         # one tile covers the dimension: a single (initial) state, no division needed
+        cover = size if kind == KIND_TEMPORAL else size + ofs * (nsub - 1)
+        init_edge = dim < cover
+        _put(st, 0, POS_INIT, 1, True, init_edge, init_edge and kind != KIND_TEMPORAL)
+        return 1
     if kind == KIND_TEMPORAL:
         init_edge = dim < size
         _put(st, k, POS_INIT, 1, dim <= size, init_edge, False)

@@ -618,43 +618,16 @@ def _child(key, lvl, L, n, conv, nedge, mp, stl, kst, ee, sd, mkey, mcount, htab
 
 
 @njit(cache=True, _nrt=False)
-def scan_level_fast(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st, nst, freq, cur,
-                    pick, phase, vs, subd, mkey, mcount, htab, hgen, first_child, ri, rf, crec, cstart, ccount, err,
-                    lp, fi, sc, pc, pcg) -> bool:
-    """scan_level for a level that level_plan marked fast (same results, from factor tables)."""
-    dyn = mkey[slot, 1:]
-    for k in range(NRI):
-        ri[slot, k] = 0
-    for k in range(NRF):
-        rf[slot, k] = 0.0
-    n = ln[lvl]
-    nsub = linfo[lvl, LI_NSUB]
-    nedge = linfo[lvl, LI_NEDGE]
-    sp_var = ld[lvl, linfo[lvl, LI_FIRST_SP], 1]
-    L = ld[lvl]
-    mp = lmap[lvl]
-    lf = lfirst[lvl]
-    stl = st[lvl]
-    vsl = vs[lvl]
-    nstl = nst[lvl]
-    freql = freq[lvl]
-    pickl = pick[lvl]
-    llastl = llast[lvl]
-    sd0 = subd[lvl, 0]
-    sd1 = subd[lvl, 1]
-    total = level_states(L, n, dyn, nsub, stl, nstl, freql)
-    innermost = lvl == nlev - 1
-    lanes = hw[HW_SIMD_LANES]
-    first_child[slot] = -1
-    cstart[slot] = ccount[0]
-    act = sc[0]
-    kcur = sc[1]
-    idx = sc[2]
-    kst = sc[3]
+def factor_tables(L, n, mp, nedge, tm, stl, nstl, fi, act, kst) -> int:
+    """Per-directive, per-state factor rows of one (level, shape) for the fast scan and the closed form.
+
+    fi[l, k] holds the factors of active directive act[l] (more than one state) in state k; fi[D, 0] the
+    products over the single-state directives (F_Z: the all-init case's ingress); fi[l, 0, F_EQ..] the
+    ingress of a case whose innermost changing directive is act[l]. Returns the number of active directives.
+    """
     D = fi.shape[0] - 2
     crow = fi[D, 0]      # products over the single-state directives; F_Z: the all-init case's ingress
     trow = fi[D, 1]
-    # ---- factor tables ----
     for q in range(NF):
         crow[q] = 1
     na = 0
@@ -775,6 +748,44 @@ def scan_level_fast(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llas
                     ini0 = True
                 else:
                     ini1 = True
+    return na
+
+@njit(cache=True, _nrt=False)
+def scan_level_fast(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st, nst, freq, cur,
+                    pick, phase, vs, subd, mkey, mcount, htab, hgen, first_child, ri, rf, crec, cstart, ccount, err,
+                    lp, fi, sc, pc, pcg) -> bool:
+    """scan_level for a level that level_plan marked fast (same results, from factor tables)."""
+    dyn = mkey[slot, 1:]
+    for k in range(NRI):
+        ri[slot, k] = 0
+    for k in range(NRF):
+        rf[slot, k] = 0.0
+    n = ln[lvl]
+    nsub = linfo[lvl, LI_NSUB]
+    nedge = linfo[lvl, LI_NEDGE]
+    sp_var = ld[lvl, linfo[lvl, LI_FIRST_SP], 1]
+    L = ld[lvl]
+    mp = lmap[lvl]
+    lf = lfirst[lvl]
+    stl = st[lvl]
+    vsl = vs[lvl]
+    nstl = nst[lvl]
+    freql = freq[lvl]
+    pickl = pick[lvl]
+    llastl = llast[lvl]
+    sd0 = subd[lvl, 0]
+    sd1 = subd[lvl, 1]
+    total = level_states(L, n, dyn, nsub, stl, nstl, freql)
+    innermost = lvl == nlev - 1
+    lanes = hw[HW_SIMD_LANES]
+    first_child[slot] = -1
+    cstart[slot] = ccount[0]
+    act = sc[0]
+    kcur = sc[1]
+    idx = sc[2]
+    kst = sc[3]
+    na = factor_tables(L, n, mp, nedge, tm, stl, nstl, fi, act, kst)
+    crow = fi[fi.shape[0] - 2, 0]
     # ---- spatial directives ----
     nsp = lp[lvl, LP_NSP]
     spd0 = lp[lvl, LP_SP0]

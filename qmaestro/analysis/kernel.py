@@ -10,7 +10,9 @@ from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_Y, HW_NOC_BW, HW_NUM_UNITS, HW_SI
                       LAYER_TYPE, LT_GEMM, MAX_LEVELS, NUM_DIMS)
 from .engine import (HASH_CAP, MEMO_CAP, NRF, NRI, RF_AI, RF_AVG_ACTIVE, RF_AVG_BW, RI_DELAY, RI_DN_RD, RI_DN_SZ,
                      RI_DN_WR, RI_NUM_COMP, RI_OFFCHIP, RI_PEAK_BW, RI_RUNTIME, RI_UP_RD, RI_UP_SZ, RI_UP_WR,
-                     MAX_CASE_RECORDS, NCR, NF, NLP, PC_SIZE, analyze_mapping)
+                     MAX_CASE_RECORDS, NCR, NF, NLP, PC_SIZE, analyze_mapping, level_plan)
+from .closed import (CF_DN_RD, CF_DN_SZ, CF_DN_WR, CF_MACS, CF_RUNTIME, CF_UP_RD, CF_UP_SZ, CF_UP_WR, MAX_TERMS, NCF, NW,
+                     closed_form)
 from .levels import MAX_LEVEL_DIRS, MP_MAPPED, build_levels
 from .metrics import (M_AI, M_AREA, M_AVG_BW, M_AVG_PES, M_BUF0, M_DELAY0, M_ENERGY, M_INPUT_PIXELS,
                       M_L1_POWER, M_L1_SIZE, M_L2_POWER, M_L2_SIZE, M_MC_INPUT, M_MC_WEIGHT, M_NOC_BW,
@@ -168,11 +170,66 @@ def _judge(out: np.ndarray, units: int, lanes: int, detail: np.ndarray) -> int:
     return R_OK
 
 
+#: the columns score mode fills (what precision-aware scoring reads, and what it derives them from)
+SCORE_COLUMNS = (M_NUM_PES, M_RUNTIME, M_THROUGHPUT, M_VECTOR_WIDTH, M_L2_SIZE, M_L1_SIZE, M_NUM_MACS) + tuple(
+    range(M_TENSOR0, M_TENSOR0 + 15)) + tuple(range(M_BUF0, M_BUF0 + 6))
+
+
 @njit(cache=True)
-def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, detail, fast=True) -> None:
+def _scan_counts(ri, top, first, cf) -> None:
+    """The scored quantities from the case scan's result table (same layout as closed_form's)."""
+    cf[CF_RUNTIME] = ri[top, RI_RUNTIME]
+    cf[CF_MACS] = ri[top, RI_NUM_COMP]
+    for t in range(3):
+        cf[CF_UP_RD + t] = ri[top, RI_UP_RD + t]
+        cf[CF_UP_WR + t] = ri[top, RI_UP_WR + t]
+        cf[CF_DN_RD + t] = ri[top, RI_DN_RD + t]
+        cf[CF_DN_WR + t] = ri[top, RI_DN_WR + t]
+        cf[CF_UP_SZ + t] = ri[top, RI_UP_SZ + t]
+        cf[CF_DN_SZ + t] = ri[first, RI_DN_SZ + t]
+
+
+@njit(cache=True)
+def _score_row(hw, cf, out) -> bool:
+    """Write SCORE_COLUMNS from the scored quantities; False where _judge would reject the full row."""
+    units = hw[HW_NUM_UNITS]
+    lanes = hw[HW_SIMD_LANES]
+    runtime = cf[CF_RUNTIME]
+    macs = cf[CF_MACS]
+    l2 = _int32(cf[CF_UP_SZ] + cf[CF_UP_SZ + 1] + cf[CF_UP_SZ + 2])
+    l1 = _int32(cf[CF_DN_SZ] + cf[CF_DN_SZ + 1] + cf[CF_DN_SZ + 2])
+    if runtime <= 0 or l1 < 0 or l2 < 0 or macs / runtime > units * lanes:
+        return False
+    for t in range(3):
+        if min(cf[CF_UP_RD + t], cf[CF_UP_WR + t], cf[CF_DN_RD + t], cf[CF_DN_WR + t], cf[CF_UP_SZ + t],
+               cf[CF_DN_SZ + t]) < 0 or cf[CF_DN_WR + t] == 0:
+            return False
+    out[M_NUM_PES] = units
+    out[M_RUNTIME] = runtime
+    out[M_THROUGHPUT] = macs / runtime
+    out[M_VECTOR_WIDTH] = lanes
+    out[M_L2_SIZE] = l2
+    out[M_L1_SIZE] = l1
+    out[M_NUM_MACS] = macs
+    for t in range(3):
+        c = M_TENSOR0 + 5 * t
+        out[c] = cf[CF_DN_RD + t]
+        out[c + 1] = cf[CF_DN_WR + t]
+        out[c + 2] = cf[CF_UP_RD + t]
+        out[c + 3] = cf[CF_UP_WR + t]
+        out[c + 4] = cf[CF_DN_RD + t] / cf[CF_DN_WR + t]
+        out[M_BUF0 + t] = cf[CF_DN_SZ + t]
+        out[M_BUF0 + 3 + t] = cf[CF_UP_SZ + t]
+    return True
+
+
+@njit(cache=True)
+def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, detail, fast=True, score=False) -> None:
     """Score mappings dirs[i] (status 0) or reject them (status > 0, detail[i] = level, dim, a, b, c).
 
     fast=False scans every level with the general per-case code (the reference the fast path is tested against).
+    score=True fills only the columns scoring reads (SCORE_COLUMNS; the others stay NaN) and computes them in
+    closed form where closed.closed_form can (same numbers as the scan, which handles the rest).
     """
     n = dirs.shape[0]
     L = MAX_LEVELS
@@ -215,6 +272,15 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
     tensor_vars(layer[LAYER_TYPE], tv, tn)
     tm = np.zeros((3, NUM_DIMS), dtype=np.int64)
     tensor_masks(tv, tn, tm)
+    cst = np.zeros((L, 2, D, 3, 5), dtype=np.int64)
+    cnst = np.zeros((L, 2, D), dtype=np.int64)
+    gst = np.zeros((L, 2, D, 3), dtype=np.int64)
+    vst = np.zeros((L, 2, D, 4, 2), dtype=np.int64)
+    ws = np.zeros((D, NW), dtype=np.int64)
+    need_e = np.zeros((L + 1, NUM_DIMS), dtype=np.int64)
+    T = np.zeros((2, MAX_TERMS, NUM_DIMS, 2), dtype=np.int64)
+    coef = np.zeros(MAX_TERMS, dtype=np.int64)
+    cf = np.zeros(NCF, dtype=np.int64)
     conv = layer[LAYER_TYPE] != LT_GEMM
     units = hw[HW_NUM_UNITS]
     lanes = hw[HW_SIMD_LANES]
@@ -230,6 +296,14 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
         if s != R_OK:
             status[i] = s
             continue
+        if score and fast:
+            level_plan(nlev, ld, ln, linfo, lfirst, tv, tn, lp)
+            if closed_form(nlev, conv, hw, sdim[0], ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, vst, need_e, T,
+                           coef, fi, sc[0], sc[3], ws, cf) == 0 and _score_row(hw, cf, metrics[i]):
+                status[i] = R_OK
+                continue
+            for c in range(metrics.shape[1]):
+                metrics[i, c] = np.nan
         top = analyze_mapping(nlev, conv, hw, sdim[0], ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st, nst,
                               freq, cur, pick, phase, vs, subd, mkey, mcount, htab, hgen, first_child, ri, rf, crec,
                               cstart, ccount, first_done, err, lp, fi, sc, pc, pcg, fast)
@@ -249,3 +323,54 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
         if s == R_ZERO_RUNTIME and _tile_below_filter(nlev, lmap, detail[i]):
             s = R_TILE_LT_FILTER
         status[i] = s
+        if score:
+            for c in range(metrics.shape[1]):
+                metrics[i, c] = np.nan
+            if s == R_OK:
+                _scan_counts(ri, top, first_done[0], cf)
+                _score_row(hw, cf, metrics[i])
+
+
+@njit(cache=True)
+def closed_form_codes(layer, hw, dirs, clusters, nlevels, codes) -> None:
+    """codes[i] = 0 where closed_form scores mapping i, else why not (closed.py's codes; -1: rejected earlier).
+
+    For tests and benchmarks: how much of a population the closed form covers."""
+    L = MAX_LEVELS
+    D = MAX_LEVEL_DIRS
+    ld = np.zeros((L, D, 4), dtype=np.int64)
+    ln = np.zeros(L, dtype=np.int64)
+    linfo = np.zeros((L, 3), dtype=np.int64)
+    sdim = np.zeros((L, NUM_DIMS), dtype=np.int64)
+    spres = np.zeros((L, NUM_DIMS), dtype=np.int64)
+    lmap = np.zeros((L, 4, NUM_DIMS), dtype=np.int64)
+    lfirst = np.zeros((L, NUM_DIMS), dtype=np.int64)
+    llast = np.zeros((L, NUM_DIMS), dtype=np.int64)
+    lp = np.zeros((L, NLP), dtype=np.int64)
+    fi = np.zeros((D + 2, 3, NF), dtype=np.int64)
+    sc = np.zeros((4, D), dtype=np.int64)
+    cst = np.zeros((L, 2, D, 3, 5), dtype=np.int64)
+    cnst = np.zeros((L, 2, D), dtype=np.int64)
+    gst = np.zeros((L, 2, D, 3), dtype=np.int64)
+    vst = np.zeros((L, 2, D, 4, 2), dtype=np.int64)
+    ws = np.zeros((D, NW), dtype=np.int64)
+    need_e = np.zeros((L + 1, NUM_DIMS), dtype=np.int64)
+    T = np.zeros((2, MAX_TERMS, NUM_DIMS, 2), dtype=np.int64)
+    coef = np.zeros(MAX_TERMS, dtype=np.int64)
+    cf = np.zeros(NCF, dtype=np.int64)
+    detail = np.zeros(DETAIL_LEN, dtype=np.int64)
+    tv = np.zeros((3, 4), dtype=np.int64)
+    tn = np.zeros(3, dtype=np.int64)
+    tensor_vars(layer[LAYER_TYPE], tv, tn)
+    tm = np.zeros((3, NUM_DIMS), dtype=np.int64)
+    tensor_masks(tv, tn, tm)
+    conv = layer[LAYER_TYPE] != LT_GEMM
+    for i in range(dirs.shape[0]):
+        nlev = nlevels[i]
+        if build_levels(layer, hw, dirs[i], clusters[i], nlev, ld, ln, linfo, sdim, spres, lmap, lfirst, llast,
+                        detail) != R_OK:
+            codes[i] = -1
+            continue
+        level_plan(nlev, ld, ln, linfo, lfirst, tv, tn, lp)
+        codes[i] = closed_form(nlev, conv, hw, sdim[0], ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, vst,
+                               need_e, T, coef, fi, sc[0], sc[3], ws, cf)
