@@ -9,8 +9,10 @@ DESIGN.md section 8 holds qmaestro to >= 1,000,000 evaluations per second per co
    a random loop order, one spatial dim, tiles within the parent tile, R/S full, input-centric Y >= R, X >= S,
    cluster sizes whose product fits the FUs; innermost level = Cluster(P) over C, Y or X), keeps the ones the
    analysis accepts until there are `--population` of them;
-3. times `--repeats` evaluate_batch calls per layer on those populations (analysis + packing + energy +
-   capacity verdicts) with numba limited to one thread, and prints evals/s.
+3. times `--repeats` evaluate_batch calls per layer on those populations (analysis in score mode + packing +
+   energy + capacity verdicts: everything the mapper ranks by) with numba limited to one thread, and prints
+   evals/s. Also shown: the share of mappings the closed form scores itself (`closed%`; the rest go to the
+   case scan) and, for comparison, the full analysis (every MAESTRO column, the case scan) on the same inputs.
 
 Run: /work/venv/bin/python benchmarks/bench_costmodel.py [--population 300] [--repeats 5] [--seed 1]
 The last line is `evals_per_second_per_core: <number>`.
@@ -137,7 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     total_evals = 0
     total_s = analysis_s = scoring_s = 0.0
     cpu_s = analysis_cpu_s = 0.0  # process CPU time (time.process_time): robust when other processes load the machine
-    print(f"{'layer':24s} {'valid%':>7s} {'evals/s':>12s} {'analysis%':>9s} {'feasible%':>9s}")
+    from qmaestro.analysis.kernel import closed_form_codes
+    full_s = 0.0
+    closed = 0
+    print(f"{'layer':24s} {'valid%':>7s} {'evals/s':>12s} {'analysis%':>9s} {'feasible%':>9s} {'closed%':>8s} "
+          f"{'full evals/s':>12s}")
     for layer in layers:
         d, c, n, share = valid_population(layer, acc, args.population, rng, evaluate_batch)
         ctx = EvaluationContext.of(layer, acc)  # once per layer, as the mapper does
@@ -152,25 +158,36 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         c0 = time.process_time()
         for _ in range(args.repeats):
-            metrics, status = analyze_batch(la, hw, d, c, n)
+            metrics, status = analyze_batch(la, hw, d, c, n, score=True)
         da = time.perf_counter() - t0
         analysis_cpu_s += time.process_time() - c0
+        codes = np.zeros(len(n), dtype=np.int64)
+        closed_form_codes(la, hw, d, c, n, codes)
+        closed += int((codes == 0).sum())
+        analyze_batch(la, hw, d, c, n)
+        t0 = time.perf_counter()
+        full_metrics, _ = analyze_batch(la, hw, d, c, n)
+        df = time.perf_counter() - t0
+        full_s += df
         t0 = time.perf_counter()
         for _ in range(args.repeats):
-            batch_from_metrics(ctx, metrics, status, METRIC_NAMES)  # precision + energy + verdicts alone
+            batch_from_metrics(ctx, full_metrics, status, METRIC_NAMES)  # precision + energy + verdicts alone
         scoring_s += time.perf_counter() - t0
         evals = args.repeats * len(n)
         total_evals += evals
         total_s += dt
         analysis_s += da
         print(f"{layer.name:24s} {100 * share:6.1f}% {evals / dt:12.0f} {100 * min(da / dt, 1):8.1f}% "
-              f"{100 * res.feasible.mean():8.1f}%")
+              f"{100 * res.feasible.mean():8.1f}% {100 * (codes == 0).mean():7.1f}% {len(n) / df:12.0f}")
     print(f"total: {total_evals} evaluations in {total_s:.3f} s on 1 thread "
           f"(population {args.population}, {args.repeats} calls per layer, {len(layers)} layers); "
           f"analysis alone {analysis_s:.3f} s; precision + energy scoring alone {scoring_s:.4f} s = "
           f"{1e6 * scoring_s / total_evals:.3f} us per evaluation")
     print(f"cpu time: evaluate_batch {cpu_s:.3f} s = {total_evals / cpu_s:.0f} evals/s; analysis alone "
           f"{analysis_cpu_s:.3f} s = {total_evals / analysis_cpu_s:.0f} evals/s")
+    pop_total = total_evals // args.repeats
+    print(f"closed form scored {closed} of {pop_total} mappings ({100 * closed / pop_total:.1f}%); full analysis "
+          f"(every MAESTRO column, case scan): {pop_total / full_s:.0f} evals/s")
     print(f"evals_per_second_per_core: {total_evals / total_s:.0f}")
     return 0
 

@@ -19,12 +19,17 @@ of products of one factor per directive, so they factor:
   over dimensions of a per-(dimension, normal/edge) factor; the level above sums those factors over its
   directives' states. One pass per level, no shape is visited.
 
+Cases whose partial sums are not positive (an edge tile of Y/X below R/S, a stride beyond the filter)
+produce nothing and MAESTRO skips them for runtime, ingress and MACs while still counting their egress;
+a state's partial-sum factor being <= 0 marks them, so the same sums run over the remaining states.
+
 `closed_form` checks, per mapping, the conditions under which these identities hold exactly (one
 directive per dimension and one SpatialMap per level, one SIMD lane, traffic within the NoC bandwidth,
-positive partial sums everywhere so that every case is valid, no int32 wrap of occurrence counts, no
-int64 overflow, a monotone max over edge sub-clusters, off-chip delays below the compute delays) and
-returns a non-zero code (which condition failed) otherwise; the caller then runs the case scan. tests/test_analysis_closed.py checks the
-two agree exactly on every scored metric.
+the all-init case valid at every level, at most one directive per level with negative factors, no int32
+wrap of occurrence counts, no int64 overflow, a monotone max over edge sub-clusters, off-chip delays
+below the compute delays) and returns a non-zero code naming the failed condition otherwise; the caller
+then runs the case scan. tests/test_analysis_closed.py checks that the two agree exactly on every scored
+metric and status.
 """
 from __future__ import annotations
 
@@ -400,18 +405,36 @@ def _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, 
                 if k > 0:
                     wl[W_CHG] += occ
     msk_out = lp[0, LP_TMASK + T_OUTPUT] != 0
+    msk0 = lp[0, LP_TMASK] != 0
+    msk1 = lp[0, LP_TMASK + 1] != 0
+    nsps = nstl[spd]
+    wt = ws[ws.shape[0] - 3:]      # per spatial state: weights of the 7 count types, then the 2 x 4 ingress ones
+    used = 0
+    for k in range(nsps):
+        e = _edge(sps, k)
+        ee = sps[k, ST_SP_EDGE_EDGE] == 1
+        wk = wt[k]
+        for x in range(7):
+            wk[x] = _weight(x, msk_out, e, ee, nsub, nedge)
+            if wk[x] != 0:
+                used |= 1 << x
+        c0, c1, c2, c3 = _coefs(msk0, e, ee and msk0, nsub, nedge)
+        wk[7] = c0
+        wk[8] = c1
+        wk[9] = c2
+        wk[10] = c3
+        c0, c1, c2, c3 = _coefs(msk1, e, ee and msk1, nsub, nedge)
+        wk[11] = c0
+        wk[12] = c1
+        wk[13] = c2
+        wk[14] = c3
     egress = 0
     eg0 = 0              # egress of the all-init case (the L2 output buffer)
     dn_o = 0             # MACs of every case (output L1 traffic)
     num_comp = 0         # MACs of the cases with partial sums
     for x in range(7):
-        # weights of this count type per spatial state; skip types no state uses
-        used = False
-        for k in range(nstl[spd]):
-            if _weight(x, msk_out, _edge(sps, k), sps[k, ST_SP_EDGE_EDGE] == 1, nsub, nedge) != 0:
-                used = True
-        if not used:
-            continue
+        if (used >> x) & 1 == 0:
+            continue        # no spatial state weighs this count type
         prod_all = _type_factor(crow, x)
         prod_val = prod_all
         init_prod = prod_all
@@ -420,8 +443,8 @@ def _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, 
             if l != asp:
                 prod_all *= ws[l, W_ALL + x]
                 prod_val *= ws[l, W_VAL + x]
-        for k in range(nstl[spd]):
-            c = _weight(x, msk_out, _edge(sps, k), sps[k, ST_SP_EDGE_EDGE] == 1, nsub, nedge)
+        for k in range(nsps):
+            c = wt[k, x]
             if c == 0:
                 continue
             w = 1
@@ -438,16 +461,16 @@ def _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, 
                     num_comp += c * w * prod_val
     # ingress per input tensor, summed by innermost changing directive (later ones in their init state)
     for t in range(2):
-        msk = lp[0, LP_TMASK + t] != 0
-        ci = _coefs(msk, _edge(sps, 0), sps[0, ST_SP_EDGE_EDGE] == 1 and msk, nsub, nedge)
+        msk = msk0 if t == 0 else msk1
+        wc = 7 + 4 * t
         first = 0
         for x in range(4):
-            first += _pick(ci, x) * crow[F_Z + 4 * t + x]
+            first += wt[0, wc + x] * crow[F_Z + 4 * t + x]
         if first < 1:
             return False
         tot = first
         for x in range(4):
-            cx = _pick(ci, x)
+            cx = wt[0, wc + x]
             if not msk and x > 0:
                 break           # a tensor the spatial dimension does not index has one variant
             pre = 1          # over the active directives before l, but the spatial one: sum of occ x LT
@@ -457,10 +480,10 @@ def _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, 
                 if l == asp:
                     s = 0
                     s_pre = 0
-                    for k in range(nstl[spd]):
+                    for k in range(nsps):
                         if gsp[k] == 0:
                             continue
-                        d = _pick(_coefs(msk, _edge(sps, k), sps[k, ST_SP_EDGE_EDGE] == 1 and msk, nsub, nedge), x)
+                        d = wt[k, wc + x]
                         if k > 0:
                             s += d * fi[l, k, F_OCC]
                         s_pre += d * fi[l, k, F_OCC] * fi[l, k, F_LT + 4 * t + x]
