@@ -393,13 +393,28 @@ def _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, 
         for k in range(nstl[j]):
             row = fi[l, k]
             occ = row[F_OCC]
-            valid = gst[0, 0, j, k] != 0
-            for x in range(7):
-                f = occ * _type_factor(row, x)
-                wl[W_ALL + x] += f
-                if valid:
-                    wl[W_VAL + x] += f
-            if valid:
+            f0 = occ * row[F_O]
+            f1 = occ * row[F_O + 1]
+            f2 = occ * row[F_O + 2]
+            f3 = occ * row[F_O + 3]
+            f4 = f0 * row[F_P]
+            f5 = f2 * row[F_P + 2]
+            f6 = occ * row[F_O + 4] * row[F_P + 3]
+            wl[W_ALL] += f0
+            wl[W_ALL + 1] += f1
+            wl[W_ALL + 2] += f2
+            wl[W_ALL + 3] += f3
+            wl[W_ALL + 4] += f4
+            wl[W_ALL + 5] += f5
+            wl[W_ALL + 6] += f6
+            if gst[0, 0, j, k] != 0:
+                wl[W_VAL] += f0
+                wl[W_VAL + 1] += f1
+                wl[W_VAL + 2] += f2
+                wl[W_VAL + 3] += f3
+                wl[W_VAL + 4] += f4
+                wl[W_VAL + 5] += f5
+                wl[W_VAL + 6] += f6
                 for q in range(8):
                     wl[W_LT + q] += occ * row[F_LT + q]
                 if k > 0:
