@@ -23,8 +23,10 @@ Semantics (DESIGN.md section 4, rules 2, 3 and 6):
   of the widest operand, or lightpe1/lightpe2); memory energies are looked up at the accelerator's physical
   L1 (per PE) and L2 sizes, from its tech table (defaults merged with `Accelerator.tech`). DRAM traffic is
   each tensor once: the input and weight L2 fills, and the layer's output tensor.
-- **Speed.** `evaluate_batch` is one analysis call plus one jitted scoring pass (`_score_kernel`) over the
-  population; build an `EvaluationContext` once per (layer, accelerator) and pass it in a search loop.
+- **Speed.** `evaluate_batch` is one analysis call plus one jitted pass (`_evaluate_batch_kernel`: FU-level
+  check, FU sharing of L1, packing, energy, verdicts) over the population; build an `EvaluationContext` once
+  per (layer, accelerator) and pass it in a search loop: it keeps the analysis' layer/hardware arrays and the
+  kernel's arguments, so a call does no per-pair work in Python.
 """
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ from .accelerator import Accelerator
 from .energy import (COUNT_KINDS, TENSOR_COMPONENTS, TENSORS, EnergyCoefficients, TechTable, coefficients,
                      energy_kernel, row_energy)
 from .errors import InvalidMappingError, PrecisionError
-from .fu_sharing import l1_copies
+from .fu_sharing import copies_kernel, coupling, l1_copies
 from .layer import Layer
 from .mapping import Mapping
 from .precision import Precision
@@ -143,6 +145,36 @@ def _score_kernel(metrics: np.ndarray, status: np.ndarray, count_cols: np.ndarra
     return latency, energy, edp, valid, fits, fits_l1, fits_l2, l1_bits, l2_bits, comp
 
 
+@njit(cache=True)
+def _fu_status(status: np.ndarray, clusters: np.ndarray, nlevels: np.ndarray, lanes: int) -> np.ndarray:
+    """The status codes (a new array) with STATUS_NO_FU_LEVEL where a P > 1 mapping lacks its Cluster(P) level."""
+    n = status.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        out[i] = status[i]
+        if lanes > 1 and out[i] == 0:
+            last = nlevels[i] - 1
+            if last < 1 or last >= clusters.shape[1] or clusters[i, last] != lanes:
+                out[i] = STATUS_NO_FU_LEVEL
+    return out
+
+
+@njit(cache=True)
+def _evaluate_batch_kernel(metrics: np.ndarray, status: np.ndarray, dirs: np.ndarray, clusters: np.ndarray,
+                           nlevels: np.ndarray, lanes: int, couple: np.ndarray, count_cols: np.ndarray,
+                           size_cols: np.ndarray, macs_col: int, runtime_col: int, epw: np.ndarray, wpe: np.ndarray,
+                           word_bits: int, coef: np.ndarray, output_dram_words: float, l1_available: float,
+                           l2_available: float):
+    """All of evaluate_batch after the analysis in one compiled call: FU-level check, L1 sharing, scoring.
+
+    One call because the numpy passes it replaces cost about 2 us per mapping, more than the analysis."""
+    fixed = _fu_status(status, clusters, nlevels, lanes)
+    copies = copies_kernel(dirs, nlevels, lanes, couple)
+    scores = _score_kernel(metrics, fixed, count_cols, size_cols, macs_col, runtime_col, epw, wpe, word_bits,
+                           copies, coef, output_dram_words, l1_available, l2_available)
+    return scores, fixed
+
+
 # ---- what one (layer, accelerator) pair needs ------------------------------------------------------------------
 @dataclass(frozen=True)
 class EvaluationContext:
@@ -164,6 +196,20 @@ class EvaluationContext:
         pk = self.packing
         return (np.array(pk.elements_per_word, np.float64), np.array(pk.words_per_element, np.float64),
                 pk.word_bits, self.lanes, self.coefficients.as_array(), self.output_dram_words)
+
+    @cached_property
+    def analysis_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(layer_array, hw_array over num_units) the analysis reads; built once, not per population."""
+        return _analysis_arrays(self.layer, self.accelerator, self.num_units)
+
+    @cached_property
+    def batch_args(self) -> tuple:
+        """Arguments of _evaluate_batch_kernel after the population's arrays, resolved once per pair."""
+        from .analysis import METRIC_NAMES
+        counts, sizes, macs_col, runtime_col = _columns(tuple(METRIC_NAMES))
+        epw, wpe, word_bits, lanes, coef, out_words = self.kernel_args
+        return (lanes, coupling(self.layer), counts, sizes, macs_col, runtime_col, epw, wpe, word_bits, coef,
+                out_words, float(self.l1_bits_available), float(self.l2_bits_available))
 
     @classmethod
     def of(cls, layer: Layer, accelerator: Accelerator) -> "EvaluationContext":
@@ -267,7 +313,7 @@ class BatchEvaluation:
     l2_bits: np.ndarray
     status: np.ndarray
     components: np.ndarray  # [n, len(COMPONENTS)] nJ
-    metrics: np.ndarray     # [n, NUM_METRICS], the analysis' raw metrics
+    metrics: np.ndarray     # [n, NUM_METRICS] raw metrics (evaluate_batch: SCORE_COLUMNS unless full_metrics)
 
     def __len__(self) -> int:
         return int(self.latency.shape[0])
@@ -385,20 +431,37 @@ def evaluate(layer: Layer, accelerator: Accelerator, mapping: Mapping,
 
 
 def evaluate_batch(layer: Layer, accelerator: Accelerator, dirs: np.ndarray, clusters: np.ndarray,
-                   nlevels: np.ndarray, context: EvaluationContext | None = None) -> BatchEvaluation:
-    """Cost n mappings (array form, see qmaestro.arrays) of one layer in one jitted analysis call."""
-    from .analysis import METRIC_NAMES, analyze_batch
-    from .arrays import hw_array, layer_array
+                   nlevels: np.ndarray, context: EvaluationContext | None = None,
+                   full_metrics: bool = False) -> BatchEvaluation:
+    """Cost n mappings (array form, see qmaestro.arrays) of one layer: one analysis call, one scoring call.
 
+    The analysis runs in score mode (closed form where it applies): `metrics` then holds only the columns
+    scoring reads (qmaestro.analysis.SCORE_COLUMNS; the rest NaN). full_metrics=True fills every column
+    with the case scan (slower; the scores are the same either way)."""
     ctx = context or EvaluationContext.of(layer, accelerator)
-    metrics, status = analyze_batch(layer_array(layer), hw_array(accelerator, num_units=ctx.num_units),
-                                    dirs, clusters, nlevels)
-    status = np.asarray(status, dtype=np.int64).copy()
-    if ctx.lanes > 1:
-        n = nlevels.shape[0]
-        inner = clusters[np.arange(n), np.maximum(nlevels - 1, 0)]
-        status[(status == 0) & ((nlevels < 2) | (inner != ctx.lanes))] = STATUS_NO_FU_LEVEL
-    return batch_from_metrics(ctx, metrics, status, METRIC_NAMES, l1_copies(layer, dirs, nlevels, ctx.lanes))
+    analysis = _analysis()
+    if layer is ctx.layer and accelerator is ctx.accelerator:
+        layer_arr, hw_arr = ctx.analysis_arrays
+        args = ctx.batch_args
+    else:  # a context built from other objects (equal or not): the arguments win, as they always did
+        layer_arr, hw_arr = _analysis_arrays(layer, accelerator, ctx.num_units)
+        args = (ctx.batch_args[0], coupling(layer)) + ctx.batch_args[2:]
+    metrics, status = analysis.analyze_batch(layer_arr, hw_arr, dirs, clusters, nlevels, score=not full_metrics)
+    scores, fixed = _evaluate_batch_kernel(metrics, status, dirs, clusters, nlevels, *args)
+    return BatchEvaluation(*scores[:9], fixed, scores[9], metrics)
+
+
+@lru_cache(maxsize=1)
+def _analysis():
+    """qmaestro.analysis, imported on first use (it loads the analysis kernels) and not looked up per call."""
+    from . import analysis
+    return analysis
+
+
+def _analysis_arrays(layer: Layer, accelerator: Accelerator, num_units: int) -> tuple[np.ndarray, np.ndarray]:
+    """The analysis' array forms of the layer and of the hardware with `num_units` compute units."""
+    from .arrays import hw_array, layer_array
+    return layer_array(layer), hw_array(accelerator, num_units=num_units)
 
 
 __all__ = ["Evaluation", "BatchEvaluation", "EvaluationContext", "Packing", "evaluate", "evaluate_batch",

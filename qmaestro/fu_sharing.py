@@ -12,17 +12,20 @@ L1, so a PE holds the union of its FUs' tiles, tensor by tensor:
   (t + (P - 1) * o) / t tiles.
 
 With P = 1 every factor is 1 and capacities reduce to MAESTRO's per-PE L1 requirement.
+
+The per-mapping arithmetic is jitted (`row_copies`) so that evaluate_batch's scoring kernel can call it per row
+instead of running a dozen numpy passes per population.
 """
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from .arrays import (DIM_C, DIM_K, DIM_M, DIM_N, DIM_X, DIM_XP, DIM_Y, DIM_YP, KIND_SPATIAL, NUM_DIMS)
+from .arrays import DIM_C, DIM_K, DIM_M, DIM_N, DIM_X, DIM_XP, DIM_Y, DIM_YP, KIND_SPATIAL, NUM_DIMS
 from .layer import Layer
 
 #: tensor order as in qmaestro.energy.TENSORS
 INPUT, FILTER, OUTPUT = 0, 1, 2
-_SLIDING = (DIM_Y, DIM_X)
 
 
 def coupling(layer: Layer) -> np.ndarray:
@@ -44,25 +47,53 @@ def coupling(layer: Layer) -> np.ndarray:
     return c
 
 
+@njit(cache=True)
+def _factor(t: int, dim: int, size: int, offset: int, lanes: int) -> float:
+    """What one spatial directive over the FUs multiplies tensor t's copies by (t depends on `dim`)."""
+    fl = float(lanes)
+    if t == INPUT and (dim == DIM_Y or dim == DIM_X) and size > 0:
+        return min((size + (lanes - 1) * offset) / max(size, 1), fl)  # overlapping windows
+    return fl
+
+
+@njit(cache=True)
+def row_copies(dirs: np.ndarray, i: int, level: int, lanes: int, couple: np.ndarray) -> tuple[float, float, float]:
+    """Copies (input, filter, output) of mapping i whose FU level is `level`; the float steps of the module doc.
+
+    Slots that are not SpatialMap, or name no dimension, add nothing (the analysis rejects such mappings, and
+    their metrics are NaN either way). Jitted so that batch scoring kernels can call it per row."""
+    c0 = c1 = c2 = 1.0
+    if lanes == 1 or level < 0 or level >= dirs.shape[1]:
+        return c0, c1, c2
+    for slot in range(dirs.shape[2]):
+        if dirs[i, level, slot, 0] != KIND_SPATIAL:
+            continue
+        dim = dirs[i, level, slot, 1]
+        if dim < -NUM_DIMS or dim >= NUM_DIMS:
+            continue
+        col = dim + NUM_DIMS if dim < 0 else dim  # numpy's wrap-around of negative indices
+        size = dirs[i, level, slot, 2]
+        offset = dirs[i, level, slot, 3]
+        if couple[INPUT, col]:
+            c0 = c0 * _factor(INPUT, dim, size, offset, lanes)
+        if couple[FILTER, col]:
+            c1 = c1 * _factor(FILTER, dim, size, offset, lanes)
+        if couple[OUTPUT, col]:
+            c2 = c2 * _factor(OUTPUT, dim, size, offset, lanes)
+    fl = float(lanes)
+    return min(c0, fl), min(c1, fl), min(c2, fl)
+
+
+@njit(cache=True)
+def copies_kernel(dirs: np.ndarray, nlevels: np.ndarray, lanes: int, couple: np.ndarray) -> np.ndarray:
+    """float[n, 3] copies of a population (array form); the FU level is each mapping's innermost one."""
+    n = dirs.shape[0]
+    copies = np.empty((n, 3))
+    for i in range(n):
+        copies[i, 0], copies[i, 1], copies[i, 2] = row_copies(dirs, i, max(nlevels[i] - 1, 0), lanes, couple)
+    return copies
+
+
 def l1_copies(layer: Layer, dirs: np.ndarray, nlevels: np.ndarray, lanes: int) -> np.ndarray:
     """float[n, 3]: per-FU tiles of input, filter and output that one PE's L1 holds (see module doc)."""
-    n = dirs.shape[0]
-    copies = np.ones((n, 3))
-    if lanes == 1:
-        return copies
-    inner = dirs[np.arange(n), np.maximum(nlevels - 1, 0)]          # [n, MAX_DIRS, 4]
-    couple = coupling(layer)
-    for slot in range(inner.shape[1]):
-        kind, dim, size, offset = (inner[:, slot, k] for k in range(4))
-        spatial = kind == KIND_SPATIAL
-        if not spatial.any():
-            continue
-        for t in range(3):
-            coupled = spatial & couple[t, dim]
-            factor = np.full(n, float(lanes))
-            if t == INPUT:
-                sliding = np.isin(dim, _SLIDING) & (size > 0)
-                overlap = (size + (lanes - 1) * offset) / np.maximum(size, 1)
-                factor = np.where(sliding, np.minimum(overlap, lanes), factor)
-            copies[:, t] = np.where(coupled, copies[:, t] * factor, copies[:, t])
-    return np.minimum(copies, float(lanes))
+    return copies_kernel(dirs, nlevels, int(lanes), coupling(layer))

@@ -220,7 +220,8 @@ def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, c
                 cnst[lvl, a, j] = ns
                 if ns > 1 and kind == KIND_TEMPORAL and mp[MP_UNIQUE, v] == 0:
                     return 6        # steps that bring no new elements: MAESTRO may reject, the scan knows
-                if _edge(stj, 0) and tm[0, v] != 0 and mp[MP_MAPPED_EDGE, v] < 1:
+                if _edge(stj, 0) and tm[0, v] != 0 and mp[MP_MAPPED_EDGE, v] < 1 and (kind == KIND_TEMPORAL
+                                                                                    or nedge == 1):
                     return 5        # the all-init case must move input data (its ingress delay is the latency)
                 vs = vst[lvl, a, j]
                 nv = 0
@@ -246,7 +247,7 @@ def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, c
                     if g == 0:
                         continue
                     low = min(low, g)
-                    ce = 0
+                    ce = 0              # the variant of this dimension the sub-clusters get
                     if e:
                         if kind == KIND_TEMPORAL:
                             ce = 1
@@ -254,7 +255,9 @@ def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, c
                             return 8        # an edge step with no edge sub-cluster: leave it to the scan
                         elif nedge == 1:
                             ce = 1
-                        if ce == 1 or stj[k, ST_SP_EDGE_EDGE] == 1:
+                        elif stj[k, ST_SP_EDGE_EDGE] == 1:
+                            ce = 2          # edge-edge and plain sub-clusters: the slower one (decided below)
+                        if ce != 0:
                             need_e[lvl + 1, v] = 1
                     vs[nv, 0] = occ
                     vs[nv, 1] = ce
@@ -293,19 +296,26 @@ def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, c
         b = lvl & 1
         nedge = linfo[lvl, LI_NEDGE]
         spd = lp[lvl, LP_SP0]
+        slower = 0          # which of edge-edge (1) and plain (0) sub-clusters is slower in every case
         if nedge > 1:
-            # the max over edge-edge and plain sub-clusters must be the plain one in every case
             v_sp = ld[lvl, spd, 1]
-            mono = False
+            both = False
             for a in range(2):
-                stja = cst[lvl, a, spd]
-                for k in range(cnst[lvl, a, spd]):
-                    if gst[lvl, a, spd, k] != 0 and _edge(stja, k) and stja[k, ST_SP_EDGE_EDGE] == 1:
-                        mono = True
-            if mono:
+                vs = vst[lvl, a, spd]
+                for q in range(vs[3, 0]):
+                    if vs[q, 1] == 2:
+                        both = True
+            if both:
+                le = True
+                ge = True
                 for k in range(nterm):
                     if T[c, k, v_sp, 1] > T[c, k, v_sp, 0]:
-                        return 13
+                        le = False
+                    if T[c, k, v_sp, 1] < T[c, k, v_sp, 0]:
+                        ge = False
+                if not le and not ge:
+                    return 13   # which sub-cluster is slower depends on the case: leave it to the scan
+                slower = 0 if le else 1
         if lvl == 0:
             # a lower bound of the top level's compute delays: the sub-level's runtime, term by term
             lb_comp = 0
@@ -328,7 +338,8 @@ def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, c
                 for k in range(nterm):
                     s = 0
                     for q in range(nv):
-                        s += vs[q, 0] * T[c, k, v, vs[q, 1]]
+                        ce = vs[q, 1]
+                        s += vs[q, 0] * T[c, k, v, slower if ce == 2 else ce]
                     T[b, k, v, a] = s
                 T[b, nterm, v, a] = 1
         coef[nterm] = lat   # this level's all-init case: compute + ingress delay, once per shape
