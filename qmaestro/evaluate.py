@@ -23,7 +23,8 @@ Semantics (DESIGN.md section 4, rules 2, 3 and 6):
   of the widest operand, or lightpe1/lightpe2); memory energies are looked up at the accelerator's physical
   L1 (per PE) and L2 sizes, from its tech table (defaults merged with `Accelerator.tech`). DRAM traffic is
   each tensor once: the input and weight L2 fills, and the layer's output tensor.
-- **Speed.** `evaluate_batch` is one analysis call plus one jitted pass (`_evaluate_batch_kernel`: FU-level
+- **Speed.** `evaluate_batch` is one analysis call in score mode (the scored columns in closed form,
+  `qmaestro.analysis.closed`; the same numbers as the case scan) plus one jitted pass (`_evaluate_batch_kernel`: FU-level
   check, FU sharing of L1, packing, energy, verdicts) over the population; build an `EvaluationContext` once
   per (layer, accelerator) and pass it in a search loop: it keeps the analysis' layer/hardware arrays and the
   kernel's arguments, so a call does no per-pair work in Python.
