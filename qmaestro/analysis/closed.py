@@ -36,14 +36,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, HW_NOC_BW, HW_NOC_LATENCY, HW_OFFCHIP_BW,
+from ..arrays import (DIM_X, DIM_XP, DIM_Y, DIM_YP, HW_NOC_BW, HW_NOC_LATENCY, HW_OFFCHIP_BW,
                       HW_SIMD_LANES, KIND_SPATIAL, KIND_TEMPORAL, NUM_DIMS)
 from .cases import POS_EDGE, POS_INIT, POS_STEADY, ST_INIT_EDGE, ST_OCC, ST_POS, ST_SP_EDGE_EDGE, \
     directive_states
 from .cmath import cdiv
 from .engine import F_EQ, F_ERR, F_LT, F_O, F_OCC, F_P, F_Z, LP_FAST, LP_NSP, LP_SP0, LP_TMASK, factor_tables
 from .levels import LI_NEDGE, LI_NSUB, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE
-from .traffic import T_OUTPUT, mapped_volume
+from .traffic import T_OUTPUT, mapped_volume, tensor_size
 
 # result fields (int64)
 CF_RUNTIME = 0
@@ -526,20 +526,8 @@ def _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, 
         out[CF_DN_WR + t] = tot
         out[CF_DN_RD + t] = num_comp
         out[CF_UP_SZ + t] = 2 * first
-        size = 1
-        for q in range(tn[t]):
-            size *= top_dims[tv[t, q]]
-        out[CF_UP_WR + t] = size
-    size = 1
-    for q in range(tn[T_OUTPUT]):
-        v = tv[T_OUTPUT, q]
-        if conv and v == DIM_Y:
-            size *= top_dims[DIM_Y] - top_dims[DIM_R] + 1
-        elif conv and v == DIM_X:
-            size *= top_dims[DIM_X] - top_dims[DIM_S] + 1
-        else:
-            size *= top_dims[v]
-    out[CF_UP_RD + T_OUTPUT] = size
+        out[CF_UP_WR + t] = tensor_size(top_dims, tv, tn, t, conv)
+    out[CF_UP_RD + T_OUTPUT] = tensor_size(top_dims, tv, tn, T_OUTPUT, conv)
     out[CF_UP_WR + T_OUTPUT] = egress
     out[CF_DN_RD + T_OUTPUT] = dn_o
     out[CF_DN_WR + T_OUTPUT] = dn_o

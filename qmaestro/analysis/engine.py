@@ -37,7 +37,7 @@ from .cmath import cdiv, cmod, wrap_int32
 from .levels import LI_FIRST_SP, LI_NEDGE, LI_NSUB, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE
 from .metrics import R_MEMO_FULL, R_OK, R_ZERO_COMPUTE
 from .traffic import (T_OUTPUT, case_outputs_fused, innermost_changing, mapped_volume, output_egress_psums,
-                      spatial_egress, spatial_ingress_fused)
+                      spatial_egress, spatial_ingress_fused, tensor_size)
 
 # int64 result fields
 RI_RUNTIME = 0
@@ -159,9 +159,7 @@ def _case_slow(lvl, slot, occ, valid, all_init, nlev, conv, hw, L, n, nsub, nedg
     if valid == 0:
         # buffer sizes come from the first valid case (and, accumulating, any invalid ones before it)
         for t in range(2):
-            size = 1
-            for q in range(tn[t]):
-                size *= dyn[tv[t, q]]
+            size = tensor_size(dyn, tv, tn, t, conv)
             ing = spatial_ingress_fused(L, n, nsub, nedge, mp, lf, vsl, tv, tn, tm, t, chg, err)
             if err[0] != R_OK:
                 err[1] = lvl
@@ -169,15 +167,7 @@ def _case_slow(lvl, slot, occ, valid, all_init, nlev, conv, hw, L, n, nsub, nedg
             ri[slot, RI_UP_SZ + t] += 2 * ing
             ri[slot, RI_UP_WR + t] = size
             ri[slot, RI_DN_SZ + t] += 2 * mapped_volume(mp, tv, tn, t)
-        size = 1
-        for q in range(tn[T_OUTPUT]):
-            v = tv[T_OUTPUT, q]
-            if conv and v == DIM_Y:
-                size *= dyn[DIM_Y] - dyn[DIM_R] + 1
-            elif conv and v == DIM_X:
-                size *= dyn[DIM_X] - dyn[DIM_S] + 1
-            else:
-                size *= dyn[v]
+        size = tensor_size(dyn, tv, tn, T_OUTPUT, conv)
         ri[slot, RI_UP_SZ + T_OUTPUT] = 2 * spatial_egress(L, n, nsub, nedge, mp, lf, vsl, tv, tn, tm)
         ri[slot, RI_UP_RD + T_OUTPUT] = size
         ri[slot, RI_DN_SZ + T_OUTPUT] = 2 * mapped_volume(mp, tv, tn, T_OUTPUT)
@@ -969,15 +959,7 @@ def scan_level_fast(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llas
         if valid == 0:
             # buffer sizes come from the first valid case (and, accumulating, any invalid ones before it)
             for t in range(3):
-                size = 1
-                for q in range(tn[t]):
-                    v = tv[t, q]
-                    if t == T_OUTPUT and conv and v == DIM_Y:
-                        size *= dyn[DIM_Y] - dyn[DIM_R] + 1
-                    elif t == T_OUTPUT and conv and v == DIM_X:
-                        size *= dyn[DIM_X] - dyn[DIM_S] + 1
-                    else:
-                        size *= dyn[v]
+                size = tensor_size(dyn, tv, tn, t, conv)
                 if t < 2:
                     ri[slot, RI_UP_SZ + t] += 2 * (ing0 if t == 0 else ing1)
                     ri[slot, RI_UP_WR + t] = size

@@ -11,8 +11,8 @@ from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_Y, HW_NOC_BW, HW_NUM_UNITS, HW_SI
 from .engine import (HASH_CAP, MEMO_CAP, NRF, NRI, RF_AI, RF_AVG_ACTIVE, RF_AVG_BW, RI_DELAY, RI_DN_RD, RI_DN_SZ,
                      RI_DN_WR, RI_NUM_COMP, RI_OFFCHIP, RI_PEAK_BW, RI_RUNTIME, RI_UP_RD, RI_UP_SZ, RI_UP_WR,
                      MAX_CASE_RECORDS, NCR, NF, NLP, PC_SIZE, analyze_mapping, level_plan)
-from .closed import (CF_DN_RD, CF_DN_SZ, CF_DN_WR, CF_MACS, CF_RUNTIME, CF_UP_RD, CF_UP_SZ, CF_UP_WR, MAX_TERMS, NCF, NW,
-                     closed_form)
+from .closed import (CF_DN_RD, CF_DN_SZ, CF_DN_WR, CF_MACS, CF_RUNTIME, CF_UP_RD, CF_UP_SZ, CF_UP_WR, MAX_TERMS,
+                     NCF, NW, closed_form)
 from .levels import MAX_LEVEL_DIRS, MP_MAPPED, build_levels
 from .metrics import (M_AI, M_AREA, M_AVG_BW, M_AVG_PES, M_BUF0, M_DELAY0, M_ENERGY, M_INPUT_PIXELS,
                       M_L1_POWER, M_L1_SIZE, M_L2_POWER, M_L2_SIZE, M_MC_INPUT, M_MC_WEIGHT, M_NOC_BW,
@@ -224,6 +224,40 @@ def _score_row(hw, cf, out) -> bool:
 
 
 @njit(cache=True)
+def _level_tables():
+    """The per-level tables build_levels fills (allocated once per batch, rewritten per mapping)."""
+    L = MAX_LEVELS
+    D = MAX_LEVEL_DIRS
+    return (np.zeros((L, D, 4), dtype=np.int64), np.zeros(L, dtype=np.int64), np.zeros((L, 3), dtype=np.int64),
+            np.zeros((L, NUM_DIMS), dtype=np.int64), np.zeros((L, NUM_DIMS), dtype=np.int64),
+            np.zeros((L, 4, NUM_DIMS), dtype=np.int64), np.zeros((L, NUM_DIMS), dtype=np.int64),
+            np.zeros((L, NUM_DIMS), dtype=np.int64))
+
+
+@njit(cache=True)
+def _closed_tables():
+    """closed_form's workspace: states, partial-sum factors, valid states, top sums, runtime terms, results."""
+    L = MAX_LEVELS
+    D = MAX_LEVEL_DIRS
+    return (np.zeros((L, 2, D, 3, 5), dtype=np.int64), np.zeros((L, 2, D), dtype=np.int64),
+            np.zeros((L, 2, D, 3), dtype=np.int64), np.zeros((L, 2, D, 4, 2), dtype=np.int64),
+            np.zeros((D + 3, NW), dtype=np.int64), np.zeros((L + 1, NUM_DIMS), dtype=np.int64),
+            np.zeros((2, MAX_TERMS, NUM_DIMS, 2), dtype=np.int64), np.zeros(MAX_TERMS, dtype=np.int64),
+            np.zeros(NCF, dtype=np.int64))
+
+
+@njit(cache=True)
+def _tensor_tables(ltype: int):
+    """Each tensor's coupled dimensions (tv, tn) and the tensor x dimension mask tm."""
+    tv = np.zeros((3, 4), dtype=np.int64)
+    tn = np.zeros(3, dtype=np.int64)
+    tensor_vars(ltype, tv, tn)
+    tm = np.zeros((3, NUM_DIMS), dtype=np.int64)
+    tensor_masks(tv, tn, tm)
+    return tv, tn, tm
+
+
+@njit(cache=True)
 def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, detail, fast=True, score=False) -> None:
     """Score mappings dirs[i] (status 0) or reject them (status > 0, detail[i] = level, dim, a, b, c).
 
@@ -234,14 +268,7 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
     n = dirs.shape[0]
     L = MAX_LEVELS
     D = MAX_LEVEL_DIRS
-    ld = np.zeros((L, D, 4), dtype=np.int64)
-    ln = np.zeros(L, dtype=np.int64)
-    linfo = np.zeros((L, 3), dtype=np.int64)
-    sdim = np.zeros((L, NUM_DIMS), dtype=np.int64)
-    spres = np.zeros((L, NUM_DIMS), dtype=np.int64)
-    lmap = np.zeros((L, 4, NUM_DIMS), dtype=np.int64)
-    lfirst = np.zeros((L, NUM_DIMS), dtype=np.int64)
-    llast = np.zeros((L, NUM_DIMS), dtype=np.int64)
+    ld, ln, linfo, sdim, spres, lmap, lfirst, llast = _level_tables()
     st = np.zeros((L, D, 3, 5), dtype=np.int64)
     nst = np.zeros((L, D), dtype=np.int64)
     freq = np.zeros((L, D), dtype=np.int64)
@@ -267,20 +294,8 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
     sc = np.zeros((4, D), dtype=np.int64)
     pc = np.zeros((7, PC_SIZE), dtype=np.int64)
     pcg = np.zeros(2, dtype=np.int64)
-    tv = np.zeros((3, 4), dtype=np.int64)
-    tn = np.zeros(3, dtype=np.int64)
-    tensor_vars(layer[LAYER_TYPE], tv, tn)
-    tm = np.zeros((3, NUM_DIMS), dtype=np.int64)
-    tensor_masks(tv, tn, tm)
-    cst = np.zeros((L, 2, D, 3, 5), dtype=np.int64)
-    cnst = np.zeros((L, 2, D), dtype=np.int64)
-    gst = np.zeros((L, 2, D, 3), dtype=np.int64)
-    vst = np.zeros((L, 2, D, 4, 2), dtype=np.int64)
-    ws = np.zeros((D + 3, NW), dtype=np.int64)
-    need_e = np.zeros((L + 1, NUM_DIMS), dtype=np.int64)
-    T = np.zeros((2, MAX_TERMS, NUM_DIMS, 2), dtype=np.int64)
-    coef = np.zeros(MAX_TERMS, dtype=np.int64)
-    cf = np.zeros(NCF, dtype=np.int64)
+    tv, tn, tm = _tensor_tables(layer[LAYER_TYPE])
+    cst, cnst, gst, vst, ws, need_e, T, coef, cf = _closed_tables()
     conv = layer[LAYER_TYPE] != LT_GEMM
     units = hw[HW_NUM_UNITS]
     lanes = hw[HW_SIMD_LANES]
@@ -338,32 +353,13 @@ def closed_form_codes(layer, hw, dirs, clusters, nlevels, codes) -> None:
     For tests and benchmarks: how much of a population the closed form covers."""
     L = MAX_LEVELS
     D = MAX_LEVEL_DIRS
-    ld = np.zeros((L, D, 4), dtype=np.int64)
-    ln = np.zeros(L, dtype=np.int64)
-    linfo = np.zeros((L, 3), dtype=np.int64)
-    sdim = np.zeros((L, NUM_DIMS), dtype=np.int64)
-    spres = np.zeros((L, NUM_DIMS), dtype=np.int64)
-    lmap = np.zeros((L, 4, NUM_DIMS), dtype=np.int64)
-    lfirst = np.zeros((L, NUM_DIMS), dtype=np.int64)
-    llast = np.zeros((L, NUM_DIMS), dtype=np.int64)
+    ld, ln, linfo, sdim, spres, lmap, lfirst, llast = _level_tables()
     lp = np.zeros((L, NLP), dtype=np.int64)
     fi = np.zeros((D + 2, 3, NF), dtype=np.int64)
     sc = np.zeros((4, D), dtype=np.int64)
-    cst = np.zeros((L, 2, D, 3, 5), dtype=np.int64)
-    cnst = np.zeros((L, 2, D), dtype=np.int64)
-    gst = np.zeros((L, 2, D, 3), dtype=np.int64)
-    vst = np.zeros((L, 2, D, 4, 2), dtype=np.int64)
-    ws = np.zeros((D + 3, NW), dtype=np.int64)
-    need_e = np.zeros((L + 1, NUM_DIMS), dtype=np.int64)
-    T = np.zeros((2, MAX_TERMS, NUM_DIMS, 2), dtype=np.int64)
-    coef = np.zeros(MAX_TERMS, dtype=np.int64)
-    cf = np.zeros(NCF, dtype=np.int64)
+    cst, cnst, gst, vst, ws, need_e, T, coef, cf = _closed_tables()
     detail = np.zeros(DETAIL_LEN, dtype=np.int64)
-    tv = np.zeros((3, 4), dtype=np.int64)
-    tn = np.zeros(3, dtype=np.int64)
-    tensor_vars(layer[LAYER_TYPE], tv, tn)
-    tm = np.zeros((3, NUM_DIMS), dtype=np.int64)
-    tensor_masks(tv, tn, tm)
+    tv, tn, tm = _tensor_tables(layer[LAYER_TYPE])
     conv = layer[LAYER_TYPE] != LT_GEMM
     for i in range(dirs.shape[0]):
         nlev = nlevels[i]

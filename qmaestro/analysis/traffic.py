@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..arrays import DIM_X, DIM_XP, DIM_Y, DIM_YP, KIND_SPATIAL, KIND_TEMPORAL
+from ..arrays import DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, KIND_SPATIAL, KIND_TEMPORAL
 from .cases import POS_INIT, POS_STEADY, VS_EDGE, VS_POS, VS_SP_EDGE_EDGE, VS_UNROLL
 from .levels import MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE
 from .metrics import R_NO_UNIQUE
@@ -307,6 +307,21 @@ def partial_sums_all(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm) -> int:
         ret += nfull * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, True, False, True)
         ret += nee * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, False, True, False)
     return ret
+
+
+@njit(cache=True, _nrt=False)
+def tensor_size(dims, tv, tn, t, conv) -> int:
+    """Elements of tensor t over the dimension sizes `dims` (a convolution's output: Y-R+1 rows, X-S+1 columns)."""
+    size = 1
+    for q in range(tn[t]):
+        v = tv[t, q]
+        if t == T_OUTPUT and conv and v == DIM_Y:
+            size *= dims[DIM_Y] - dims[DIM_R] + 1
+        elif t == T_OUTPUT and conv and v == DIM_X:
+            size *= dims[DIM_X] - dims[DIM_S] + 1
+        else:
+            size *= dims[v]
+    return size
 
 
 @njit(cache=True, _nrt=False)
