@@ -36,14 +36,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..arrays import (DIM_X, DIM_XP, DIM_Y, DIM_YP, HW_NOC_BW, HW_NOC_LATENCY, HW_OFFCHIP_BW,
+from ..arrays import (HW_NOC_BW, HW_NOC_LATENCY, HW_OFFCHIP_BW,
                       HW_SIMD_LANES, KIND_SPATIAL, KIND_TEMPORAL, NUM_DIMS)
 from .cases import POS_EDGE, POS_INIT, POS_STEADY, ST_INIT_EDGE, ST_OCC, ST_POS, ST_SP_EDGE_EDGE, \
     directive_states
 from .cmath import cdiv
 from .engine import F_EQ, F_ERR, F_LT, F_O, F_OCC, F_P, F_Z, LP_FAST, LP_NSP, LP_SP0, LP_TMASK, factor_tables
 from .levels import LI_NEDGE, LI_NSUB, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE
-from .traffic import T_OUTPUT, mapped_volume, tensor_size
+from .traffic import T_OUTPUT, mapped_volume, output_dim, tensor_size
 
 # result fields (int64)
 CF_RUNTIME = 0
@@ -73,14 +73,7 @@ def psum_factors(kind: int, v: int, mp: np.ndarray, nedge: int, tmo: int, pos: i
     The partial sums of a case are the product of F_P x F_O over directives (engine._state_factors);
     a directive contributes through F_O when its dimension indexes the output, through F_P otherwise.
     """
-    if tmo:
-        a = v
-        if v == DIM_Y:
-            a = DIM_YP
-        elif v == DIM_X:
-            a = DIM_XP
-    else:
-        a = v
+    a = output_dim(v) if tmo else v
     m = mp[MP_MAPPED, a]
     me = mp[MP_MAPPED_EDGE, a]
     if kind == KIND_TEMPORAL:
@@ -141,13 +134,10 @@ def _traffic_fits(lvl, conv, lmap, linfo, tv, tn, bw) -> bool:
         b = float(width)
         for q in range(tn[t]):
             v = tv[t, q]
+            o = output_dim(v) if conv else v     # output factors read Y'/X' counts
             m = 1
             for r in range(4):
-                m = max(m, mp[r, v])
-                if conv and v == DIM_Y:
-                    m = max(m, mp[r, DIM_YP])
-                elif conv and v == DIM_X:
-                    m = max(m, mp[r, DIM_XP])
+                m = max(m, mp[r, v], mp[r, o])
             b *= m
         if t < 2:
             total_in += b

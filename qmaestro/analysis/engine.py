@@ -36,8 +36,8 @@ from .cases import (POS_EDGE, POS_INIT, POS_STEADY, ST_INIT_EDGE, ST_OCC, ST_POS
 from .cmath import cdiv, cmod, wrap_int32
 from .levels import LI_FIRST_SP, LI_NEDGE, LI_NSUB, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE
 from .metrics import R_MEMO_FULL, R_OK, R_ZERO_COMPUTE
-from .traffic import (T_OUTPUT, case_outputs_fused, innermost_changing, mapped_volume, output_egress_psums,
-                      spatial_egress, spatial_ingress_fused, tensor_size)
+from .traffic import (T_OUTPUT, case_outputs_fused, innermost_changing, mapped_volume, output_dim,
+                      output_egress_psums, spatial_egress, spatial_ingress_fused, tensor_size)
 
 # int64 result fields
 RI_RUNTIME = 0
@@ -443,11 +443,7 @@ def _state_factors(kind, v, mp, nedge, tmo, tm0, tm1, pos, edge, row) -> None:
     for q in range(F_O, F_EQ):
         row[q] = 1
     if tmo:
-        a = v
-        if v == DIM_Y:
-            a = DIM_YP
-        elif v == DIM_X:
-            a = DIM_XP
+        a = output_dim(v)
         m = mp[MP_MAPPED, a]
         me = mp[MP_MAPPED_EDGE, a]
         if kind == KIND_TEMPORAL:

@@ -217,11 +217,7 @@ def pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, psums, first, ee, reuse_
     for q in range(tn[T_OUTPUT]):
         v = tv[T_OUTPUT, q]
         j = lfirst[v]
-        a = v
-        if v == DIM_Y:
-            a = DIM_YP
-        elif v == DIM_X:
-            a = DIM_XP
+        a = output_dim(v)
         pos = vs[v, VS_POS]
         edge = vs[v, VS_EDGE] == 1
         if ld[j, 0] == KIND_TEMPORAL:
@@ -307,6 +303,16 @@ def partial_sums_all(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm) -> int:
         ret += nfull * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, True, False, True)
         ret += nee * pe_egress(ld, n, nedge, mp, lfirst, vs, tv, tn, tm, True, False, True, False)
     return ret
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def output_dim(v: int) -> int:
+    """The output-side dimension of v: a convolution's output rows/columns are Y'/X', the rest are v."""
+    if v == DIM_Y:
+        return DIM_YP
+    if v == DIM_X:
+        return DIM_XP
+    return v
 
 
 @njit(cache=True, _nrt=False)
@@ -481,11 +487,7 @@ def output_variants(ld, n, nedge, mp, lfirst, vs, tv, tn):
     for q in range(tn[T_OUTPUT]):
         v = tv[T_OUTPUT, q]
         j = lfirst[v]
-        a = v
-        if v == DIM_Y:
-            a = DIM_YP
-        elif v == DIM_X:
-            a = DIM_XP
+        a = output_dim(v)
         pos = vs[v, VS_POS]
         edge = vs[v, VS_EDGE] == 1
         m = mp[MP_MAPPED, a]
