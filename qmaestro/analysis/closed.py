@@ -380,6 +380,7 @@ def _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, 
     spd = lp[0, LP_SP0]
     sps = stl[spd]
     gsp = gst[0, 0, spd]
+    fr = ws[ws.shape[0] - 4]        # one state's occ x factor per count type
     asp = -1
     for l in range(na):
         j = act[l]
@@ -394,28 +395,19 @@ def _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, 
         for k in range(nstl[j]):
             row = fi[l, k]
             occ = row[F_OCC]
-            f0 = occ * row[F_O]
-            f1 = occ * row[F_O + 1]
-            f2 = occ * row[F_O + 2]
-            f3 = occ * row[F_O + 3]
-            f4 = f0 * row[F_P]
-            f5 = f2 * row[F_P + 2]
-            f6 = occ * row[F_O + 4] * row[F_P + 3]
-            wl[W_ALL] += f0
-            wl[W_ALL + 1] += f1
-            wl[W_ALL + 2] += f2
-            wl[W_ALL + 3] += f3
-            wl[W_ALL + 4] += f4
-            wl[W_ALL + 5] += f5
-            wl[W_ALL + 6] += f6
-            if gst[0, 0, j, k] != 0:
-                wl[W_VAL] += f0
-                wl[W_VAL + 1] += f1
-                wl[W_VAL + 2] += f2
-                wl[W_VAL + 3] += f3
-                wl[W_VAL + 4] += f4
-                wl[W_VAL + 5] += f5
-                wl[W_VAL + 6] += f6
+            fr[0] = occ * row[F_O]
+            fr[1] = occ * row[F_O + 1]
+            fr[2] = occ * row[F_O + 2]
+            fr[3] = occ * row[F_O + 3]
+            fr[4] = fr[0] * row[F_P]
+            fr[5] = fr[2] * row[F_P + 2]
+            fr[6] = occ * row[F_O + 4] * row[F_P + 3]
+            valid = gst[0, 0, j, k] != 0
+            for x in range(7):
+                wl[W_ALL + x] += fr[x]
+                if valid:
+                    wl[W_VAL + x] += fr[x]
+            if valid:
                 for q in range(8):
                     wl[W_LT + q] += occ * row[F_LT + q]
                 if k > 0:

@@ -241,7 +241,7 @@ def _closed_tables():
     D = MAX_LEVEL_DIRS
     return (np.zeros((L, 2, D, 3, 5), dtype=np.int64), np.zeros((L, 2, D), dtype=np.int64),
             np.zeros((L, 2, D, 3), dtype=np.int64), np.zeros((L, 2, D, 4, 2), dtype=np.int64),
-            np.zeros((D + 3, NW), dtype=np.int64), np.zeros((L + 1, NUM_DIMS), dtype=np.int64),
+            np.zeros((D + 4, NW), dtype=np.int64), np.zeros((L + 1, NUM_DIMS), dtype=np.int64),
             np.zeros((2, MAX_TERMS, NUM_DIMS, 2), dtype=np.int64), np.zeros(MAX_TERMS, dtype=np.int64),
             np.zeros(NCF, dtype=np.int64))
 
