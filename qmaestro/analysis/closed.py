@@ -43,7 +43,7 @@ from .cases import POS_EDGE, POS_INIT, POS_STEADY, ST_INIT_EDGE, ST_OCC, ST_POS,
 from .cmath import cdiv
 from .engine import F_EQ, F_ERR, F_LT, F_O, F_OCC, F_P, F_Z, LP_FAST, LP_NSP, LP_SP0, LP_TMASK, factor_tables
 from .levels import LI_NEDGE, LI_NSUB, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE
-from .traffic import T_OUTPUT, mapped_volume, output_dim, tensor_size
+from .traffic import T_OUTPUT, mapped_volume, output_dim, tensor_size, variant_weights
 
 # result fields (int64)
 CF_RUNTIME = 0
@@ -100,28 +100,6 @@ def psum_factors(kind: int, v: int, mp: np.ndarray, nedge: int, tmo: int, pos: i
     if nedge > 1:
         return m, mp[MP_UNIQUE_EDGE, a]
     return 1, 1
-
-
-@njit(cache=True, _nrt=False, inline="always")
-def _coefs(sp: bool, e: bool, ee: bool, nsub: int, nedge: int):
-    """Weights of the four sub-cluster variants (first, others, first edge-edge, other edge-edge) of a count."""
-    if not sp:
-        return 1, 0, 0, 0
-    if not e:
-        return 1, nsub - 1, 0, 0
-    c0 = 0
-    c2 = 0
-    if nedge == 1 and ee:
-        c2 = 1
-    else:
-        c0 = 1
-    c1 = 0
-    c3 = 0
-    if nedge > 1:
-        nee = 1 if ee else 0
-        c1 = max(nedge - nee - 1, 0)
-        c3 = nee
-    return c0, c1, c2, c3
 
 
 @njit(cache=True, _nrt=False)
@@ -426,12 +404,12 @@ def _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, 
             wk[x] = _weight(x, msk_out, e, ee, nsub, nedge)
             if wk[x] != 0:
                 used |= 1 << x
-        c0, c1, c2, c3 = _coefs(msk0, e, ee and msk0, nsub, nedge)
+        c0, c1, c2, c3 = variant_weights(msk0, e, ee and msk0, nsub, nedge)
         wk[7] = c0
         wk[8] = c1
         wk[9] = c2
         wk[10] = c3
-        c0, c1, c2, c3 = _coefs(msk1, e, ee and msk1, nsub, nedge)
+        c0, c1, c2, c3 = variant_weights(msk1, e, ee and msk1, nsub, nedge)
         wk[11] = c0
         wk[12] = c1
         wk[13] = c2
@@ -522,8 +500,8 @@ def _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, 
 def _weight(x, msk_out, e, ee, nsub, nedge) -> int:
     """Weight of count type x (0-3 egress variants, 4-6 MAC variants) in a case whose spatial state is (e, ee)."""
     if x < 4:
-        return _pick(_coefs(msk_out, e, ee and msk_out, nsub, nedge), x)
-    c0, c1, c2, c3 = _coefs(True, e, ee, nsub, nedge)
+        return _pick(variant_weights(msk_out, e, ee and msk_out, nsub, nedge), x)
+    c0, c1, c2, c3 = variant_weights(True, e, ee, nsub, nedge)
     return c0 + c1 if x == 4 else (c2 if x == 5 else c3)
 
 

@@ -37,7 +37,7 @@ from .cmath import cdiv, cmod, wrap_int32
 from .levels import LI_FIRST_SP, LI_NEDGE, LI_NSUB, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE
 from .metrics import R_MEMO_FULL, R_OK, R_ZERO_COMPUTE
 from .traffic import (T_OUTPUT, case_outputs_fused, innermost_changing, mapped_volume, output_dim,
-                      output_egress_psums, spatial_egress, spatial_ingress_fused, tensor_size)
+                      output_egress_psums, spatial_egress, spatial_ingress_fused, spread, tensor_size)
 
 # int64 result fields
 RI_RUNTIME = 0
@@ -893,13 +893,7 @@ def scan_level_fast(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llas
         egress, psums = output_egress_psums(sp, spe, ee, nsub, nedge, o0, o1, o2, o3, p0, p2)
         ee = ee_1 if nsp >= 2 else ee_0
         spe = spe or e_0 or e_1
-        if not spe:
-            macs = nsub * (p0 * o0)
-        else:
-            macs = p2 * o2 if (nedge == 1 and ee) else p0 * o0
-            if nedge > 1:
-                nee = 1 if ee else 0
-                macs += max(nedge - nee - 1, 0) * (p0 * o0) + nee * (p3 * o4)
+        macs = spread(True, spe, ee, nsub, nedge, p0 * o0, p0 * o0, p2 * o2, p3 * o4)
         if errflag and (valid == 0 or psums > 0):
             # a case MAESTRO rejects: let the general code report it (flush the sums first)
             ri[slot, RI_UP_WR + T_OUTPUT] += up_wr_o
@@ -931,27 +925,11 @@ def scan_level_fast(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llas
         sp = msk0 != 0
         spe = ((msk0 & 1) != 0 and e_0) or ((msk0 & 2) != 0 and e_1)
         ee = (js0 == 0 and ee_0) or (js0 == 1 and ee_1)
-        if not sp:
-            ing0 = g0
-        elif not spe:
-            ing0 = g0 + (nsub - 1) * g1
-        else:
-            ing0 = g2 if (nedge == 1 and ee) else g0
-            if nedge > 1:
-                nee = 1 if ee else 0
-                ing0 += max(nedge - nee - 1, 0) * g1 + nee * g3
+        ing0 = spread(sp, spe, ee, nsub, nedge, g0, g1, g2, g3)
         sp = msk1 != 0
         spe = ((msk1 & 1) != 0 and e_0) or ((msk1 & 2) != 0 and e_1)
         ee = (js1 == 0 and ee_0) or (js1 == 1 and ee_1)
-        if not sp:
-            ing1 = g4
-        elif not spe:
-            ing1 = g4 + (nsub - 1) * g5
-        else:
-            ing1 = g6 if (nedge == 1 and ee) else g4
-            if nedge > 1:
-                nee = 1 if ee else 0
-                ing1 += max(nedge - nee - 1, 0) * g5 + nee * g7
+        ing1 = spread(sp, spe, ee, nsub, nedge, g4, g5, g6, g7)
         if valid == 0:
             # buffer sizes come from the first valid case (and, accumulating, any invalid ones before it)
             for t in range(3):

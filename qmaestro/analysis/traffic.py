@@ -420,16 +420,7 @@ def spatial_ingress_fused(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm, t, chg
     inited = tensor_inited(ld, n, vs, tm, t, chg) if chg >= 0 else False
     a0, a1, a2, a3 = ingress_variants(ld, n, nedge, mp, vs, tm, t, chg, inited, err)
     sp, sp_edge, ee = spatial_info(ld, lfirst, vs, tv, tn, t)
-    if not sp:
-        return a0
-    if not sp_edge:
-        return a0 + (nsub - 1) * a1
-    ret = a2 if (nedge == 1 and ee) else a0
-    if nedge > 1:
-        nee = 1 if ee else 0
-        nfull = max(nedge - nee - 1, 0)
-        ret += nfull * a1 + nee * a3
-    return ret
+    return spread(sp, sp_edge, ee, nsub, nedge, a0, a1, a2, a3)
 
 
 @njit(cache=True, _nrt=False)
@@ -546,17 +537,40 @@ def output_variants(ld, n, nedge, mp, lfirst, vs, tv, tn):
 
 
 @njit(cache=True, _nrt=False, inline="always")
+def variant_weights(sp: bool, sp_edge: bool, ee: bool, nsub: int, nedge: int):
+    """How many sub-clusters of a case take each per-sub-cluster variant of a count (first, other, first
+    edge-edge, other edge-edge): one when the tensor is not split spatially, the first plus nsub - 1 others
+    without an edge step, else the edge step's first (edge-edge when it is alone) and its other sub-clusters."""
+    if not sp:
+        return 1, 0, 0, 0
+    if not sp_edge:
+        return 1, nsub - 1, 0, 0
+    w0 = 0
+    w2 = 0
+    if nedge == 1 and ee:
+        w2 = 1
+    else:
+        w0 = 1
+    w1 = 0
+    w3 = 0
+    if nedge > 1:
+        nee = 1 if ee else 0
+        w1 = max(nedge - nee - 1, 0)
+        w3 = nee
+    return w0, w1, w2, w3
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def spread(sp: bool, sp_edge: bool, ee: bool, nsub: int, nedge: int, v0: int, v1: int, v2: int, v3: int) -> int:
+    """A case's count over all sub-clusters from its four per-sub-cluster variants (variant_weights)."""
+    w0, w1, w2, w3 = variant_weights(sp, sp_edge, ee, nsub, nedge)
+    return w0 * v0 + w1 * v1 + w2 * v2 + w3 * v3
+
+
+@njit(cache=True, _nrt=False, inline="always")
 def output_egress_psums(sp, sp_edge, ee, nsub, nedge, o0, o1, o2, o3, p0, p2):
     """(egress, critical-path partial sums) of one case from the output variants and spatial flags."""
-    if not sp:
-        egress = o0
-    elif not sp_edge:
-        egress = o0 + (nsub - 1) * o1
-    else:
-        egress = o2 if (nedge == 1 and ee) else o0
-        if nedge > 1:
-            nee = 1 if ee else 0
-            egress += max(nedge - nee - 1, 0) * o1 + nee * o3
+    egress = spread(sp, sp_edge, ee, nsub, nedge, o0, o1, o2, o3)
     if sp and sp_edge and nedge == 1 and ee:
         psums = p2 * o2
     else:
@@ -577,11 +591,5 @@ def case_outputs_fused(ld, n, nsub, nedge, mp, lfirst, vs, tv, tn, tm):
             ee = vs[v, VS_SP_EDGE_EDGE] == 1
             if vs[v, VS_EDGE] == 1:
                 sp_edge = True
-    if not sp_edge:
-        macs = nsub * (p0 * o0)
-    else:
-        macs = p2 * o2 if (nedge == 1 and ee) else p0 * o0
-        if nedge > 1:
-            nee = 1 if ee else 0
-            macs += max(nedge - nee - 1, 0) * (p0 * o0) + nee * (p3 * o4)
+    macs = spread(True, sp_edge, ee, nsub, nedge, p0 * o0, p0 * o0, p2 * o2, p3 * o4)
     return egress, macs, psums
