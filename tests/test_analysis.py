@@ -13,7 +13,7 @@ from qmaestro.analysis import (METRIC_INDEX, METRIC_NAMES, NUM_METRICS, REASONS,
                                analyze_batch_detailed)
 from qmaestro.analysis.cases import directive_states, level_states, next_case
 from qmaestro.analysis.cmath import cdiv, cmod, wrap_int32
-from qmaestro.analysis.levels import MAX_LEVEL_DIRS, build_levels
+from qmaestro.analysis.levels import MAX_LEVEL_DIRS, NLP, TENSOR_DIMS, build_levels
 from qmaestro.arrays import (DIM_INDEX, MAX_DIRS, MAX_LEVELS, NUM_DIMS, decode, empty_batch, encode, encode_many,
                              hw_array, layer_array)
 from qmaestro.errors import InvalidMappingError
@@ -144,12 +144,21 @@ def test_stride_rescales_row_tiles():
 def _build(layer, a, dirs, clusters, nlev):
     L, D = MAX_LEVELS, MAX_LEVEL_DIRS
     t = dict(ld=np.zeros((L, D, 4), np.int64), ln=np.zeros(L, np.int64), linfo=np.zeros((L, 3), np.int64),
-             sdim=np.zeros((L, NUM_DIMS), np.int64), spres=np.zeros((L, NUM_DIMS), np.int64),
-             lmap=np.zeros((L, 4, NUM_DIMS), np.int64), lfirst=np.zeros((L, NUM_DIMS), np.int64),
-             llast=np.zeros((L, NUM_DIMS), np.int64), detail=np.zeros(5, np.int64))
+             sdim=np.zeros((L, NUM_DIMS), np.int64), lmap=np.zeros((L, 4, NUM_DIMS), np.int64),
+             lfirst=np.zeros((L, NUM_DIMS), np.int64), llast=np.zeros((L, NUM_DIMS), np.int64),
+             lp=np.zeros((L, NLP), np.int64), detail=np.zeros(5, np.int64))
     t["status"] = build_levels(layer_array(layer), hw_array(a), dirs[0], clusters[0], int(nlev[0]), t["ld"], t["ln"],
-                               t["linfo"], t["sdim"], t["spres"], t["lmap"], t["lfirst"], t["llast"], t["detail"])
+                               t["linfo"], t["sdim"], t["lmap"], t["lfirst"], t["llast"], t["lp"], t["detail"])
     return t
+
+
+def test_plan_tensor_dims_match_tensor_vars():
+    """build_levels plans with traffic.tensor_vars' lists, in their order (GEMM's input is M, K)."""
+    from qmaestro.analysis.traffic import tensor_vars
+    for ltype in range(3):
+        tv, tn = np.zeros((3, 4), np.int64), np.zeros(3, np.int64)
+        tensor_vars(ltype, tv, tn)
+        assert TENSOR_DIMS[ltype] == tuple(tuple(int(v) for v in tv[t, :tn[t]]) for t in range(3))
 
 
 def test_inner_levels_inherit_missing_directives_in_front():

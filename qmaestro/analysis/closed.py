@@ -30,6 +30,11 @@ wrap of occurrence counts, no int64 overflow, a monotone max over edge sub-clust
 below the compute delays) and returns a non-zero code naming the failed condition otherwise; the caller
 then runs the case scan. tests/test_analysis_closed.py checks that the two agree exactly on every scored
 metric and status.
+
+Speed (random mappings branch unpredictably; about a quarter of the time went to mispredictions): the passes
+visit a level's directives by dimension, not in loop order, so every mapping takes its branches in the same
+order; sums over a directive's states run over three slots padded with zero occurrences; the bandwidth check
+and the L1 tile sizes ride on the top-down pass.
 """
 from __future__ import annotations
 
@@ -38,12 +43,13 @@ from numba import njit
 
 from ..arrays import (HW_NOC_BW, HW_NOC_LATENCY, HW_OFFCHIP_BW,
                       HW_SIMD_LANES, KIND_SPATIAL, KIND_TEMPORAL, NUM_DIMS)
-from .cases import POS_EDGE, POS_INIT, POS_STEADY, ST_INIT_EDGE, ST_OCC, ST_POS, ST_SP_EDGE_EDGE, \
+from .cases import POS_EDGE, POS_INIT, POS_STEADY, ST_INIT_EDGE, ST_OCC, ST_POS, ST_SP_EDGE_EDGE, ST_UNROLL, \
     directive_states
 from .cmath import cdiv
-from .engine import F_EQ, F_ERR, F_LT, F_O, F_OCC, F_P, F_Z, LP_FAST, LP_NSP, LP_SP0, LP_TMASK, factor_tables
-from .levels import LI_NEDGE, LI_NSUB, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE
-from .traffic import T_OUTPUT, mapped_volume, output_dim, tensor_size, variant_weights
+from .engine import change_ingress, directive_counts, init_ingress, state_factors, suffix_ingress
+from .levels import (LI_NEDGE, LI_NSUB, LP_FAST, LP_NSP, LP_SP0, LP_TMASK, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE,
+                     MP_UNIQUE_EDGE)
+from .traffic import T_OUTPUT, output_dim, tensor_size, variant_weights
 
 # result fields (int64)
 CF_RUNTIME = 0
@@ -70,7 +76,7 @@ def _edge(st, k) -> bool:
 def psum_factors(kind: int, v: int, mp: np.ndarray, nedge: int, tmo: int, pos: int, edge: bool):
     """(f0, f2): the directive's factor of a case's partial sums, plain and at the edge-edge sub-cluster.
 
-    The partial sums of a case are the product of F_P x F_O over directives (engine._state_factors);
+    The partial sums of a case are the product of F_P x F_O over directives (engine.state_factors);
     a directive contributes through F_O when its dimension indexes the output, through F_P otherwise.
     """
     a = output_dim(v) if tmo else v
@@ -102,56 +108,53 @@ def psum_factors(kind: int, v: int, mp: np.ndarray, nedge: int, tmo: int, pos: i
     return 1, 1
 
 
-@njit(cache=True, _nrt=False)
-def _traffic_fits(lvl, conv, lmap, linfo, tv, tn, bw) -> bool:
-    """Every ingress and egress amount of the level is at most the NoC bandwidth (one send each)."""
-    mp = lmap[lvl]
-    width = max(linfo[lvl, LI_NSUB], linfo[lvl, LI_NEDGE], 1)
-    total_in = 0.0
-    for t in range(3):
-        b = float(width)
-        for q in range(tn[t]):
-            v = tv[t, q]
-            o = output_dim(v) if conv else v     # output factors read Y'/X' counts
-            m = 1
-            for r in range(4):
-                m = max(m, mp[r, v], mp[r, o])
-            b *= m
-        if t < 2:
-            total_in += b
-        elif b > bw:
-            return False
-    return total_in <= bw
+@njit(cache=True, _nrt=False, inline="always")
+def _largest_count(mp, v, conv) -> int:
+    """The largest per-step element count of dimension v at a level (mapped, new, at the edge; output rows and
+    columns of a convolution included), at least 1: a bound of its factor in any transfer of the level."""
+    o = output_dim(v) if conv else v
+    return max(1, max(mp[0, v], mp[1, v], mp[2, v], mp[3, v]), max(mp[0, o], mp[1, o], mp[2, o], mp[3, o]))
 
 
-@njit(cache=True, _nrt=False)
-def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, vst, need_e, T, coef,
-                fi, act, kst, ws, out) -> int:
-    """Runtime, counts and buffer sizes of one completed mapping in closed form (0), or why not (> 0).
-
-    cst[l, a] / cnst[l, a]: states of level l's directives for dimension variant a (0: the tile the level
-    above hands down, 1: its edge tile); gst their partial-sum factors (0: the state's cases produce nothing
-    and MAESTRO skips them); vst[l, a, j] the valid states as (occurrences, variant handed down) pairs,
-    vst[l, a, j, 3, 0] their count; T[b, k, v, a] the factor of dimension v, variant a in runtime term k,
-    b alternating between a level and the one below it.
-    """
-    lat = hw[HW_NOC_LATENCY]
-    bw = float(hw[HW_NOC_BW])
-    if hw[HW_SIMD_LANES] != 1 or lat < 0:
-        return 1
+@njit(cache=True, _nrt=False, inline="always")
+def _level_dims(nlev, ld, ln, lp, jdim):
+    """(0, dims) when every level maps each of the same dimensions once (the tensors' among them: the level
+    plan's fast flag) with one SpatialMap, else (2 or 3, 0). Fills jdim[l, v], the directive of dimension v."""
     dmask = 0
     for j in range(ln[0]):
         dmask |= 1 << ld[0, j, 1]
     for lvl in range(nlev):
         if lp[lvl, LP_FAST] != 1 or lp[lvl, LP_NSP] != 1:
-            return 2
+            return 2, 0
         m = 0
         for j in range(ln[lvl]):
-            m |= 1 << ld[lvl, j, 1]
+            v = ld[lvl, j, 1]
+            m |= 1 << v
+            jdim[lvl, v] = j
         if m != dmask:
-            return 3
-        if not _traffic_fits(lvl, conv, lmap, linfo, tv, tn, bw):
-            return 4
+            return 3, 0
+    return 0, dmask
+
+
+@njit(cache=True, _nrt=False)
+def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, vst, need_e, jdim, T,
+                coef, ws, out) -> int:
+    """Runtime, counts and buffer sizes of one completed mapping in closed form (0), or why not (> 0).
+
+    cst[l, a] / cnst[l, a]: states of level l's directives for dimension variant a (0: the tile the level
+    above hands down, 1: its edge tile); gst their partial-sum factors (0: the state's cases produce nothing
+    and MAESTRO skips them); vst[l, a, j] the valid states as (occurrences, variant handed down) pairs,
+    padded to three with zero occurrences; T[b, k, v, a] the factor of dimension v, variant a in runtime term k,
+    b alternating between a level and the one below it; jdim[l, v] the directive of dimension v at level l
+    (the passes visit directives by dimension, so branches come in the same order for every mapping).
+    """
+    lat = hw[HW_NOC_LATENCY]
+    bw = float(hw[HW_NOC_BW])
+    if hw[HW_SIMD_LANES] != 1 or lat < 0:
+        return 1
+    code, dmask = _level_dims(nlev, ld, ln, lp, jdim)
+    if code != 0:
+        return code
     # ---- top-down: every directive's states for the dimension sizes it can be handed, and their factors ----
     for lvl in range(nlev):
         for v in range(NUM_DIMS):
@@ -159,6 +162,7 @@ def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, c
     inner = nlev - 1
     lb_psum = 1         # a lower bound of the innermost level's (valid) partial sums
     bound = 1.0         # an upper bound of every runtime factor (all factors are >= 1): no int64 overflow
+    vol0 = vol1 = vol2 = 1
     for lvl in range(nlev):
         nsub = linfo[lvl, LI_NSUB]
         nedge = linfo[lvl, LI_NEDGE]
@@ -167,10 +171,22 @@ def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, c
         occ_bound = 1.0
         level_bound = 1.0
         negs = 0            # directives with negative partial-sum factors (Y/X edge tiles below R/S)
-        for j in range(ln[lvl]):
+        moved0 = moved1 = moved2 = float(max(nsub, nedge, 1))    # largest transfer per tensor (see below)
+        for v in range(NUM_DIMS):
+            if (dmask >> v) & 1 == 0:
+                continue
+            j = jdim[lvl, v]
             kind = ld[lvl, j, 0]
-            v = ld[lvl, j, 1]
             tmo = tm[T_OUTPUT, v]
+            m = float(_largest_count(mp, v, conv))
+            moved0 *= m if tm[0, v] != 0 else 1.0
+            moved1 *= m if tm[1, v] != 0 else 1.0
+            moved2 *= m if tm[T_OUTPUT, v] != 0 else 1.0
+            if lvl == inner:    # the L1 tiles: products of the innermost level's mapped counts
+                mv = mp[MP_MAPPED, v]
+                vol0 *= mv if tm[0, v] != 0 else 1
+                vol1 *= mv if tm[1, v] != 0 else 1
+                vol2 *= mv if tm[T_OUTPUT, v] != 0 else 1
             big = 1
             neg = False
             low = 9223372036854775807
@@ -192,6 +208,9 @@ def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, c
                                                                                     or nedge == 1):
                     return 5        # the all-init case must move input data (its ingress delay is the latency)
                 vs = vst[lvl, a, j]
+                for q in range(3):      # padded with zero occurrences: fixed-length sums below
+                    vs[q, 0] = 0
+                    vs[q, 1] = 0
                 nv = 0
                 w = 0
                 wf = 0.0
@@ -235,7 +254,6 @@ def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, c
                         wf += float(occ) * float(g)
                     else:
                         wf += float(occ)
-                vs[3, 0] = nv
                 hi = max(hi, wf)
                 if lvl == inner:
                     T[inner & 1, 0, v, a] = w
@@ -246,6 +264,8 @@ def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, c
             level_bound *= hi
             if lvl == inner:
                 lb_psum *= low
+        if moved0 + moved1 > bw or moved2 > bw:
+            return 4        # a transfer may need more than one NoC send: the max in the runtime may differ
         if occ_bound > _I32:
             return 9        # MAESTRO's int occurrence counts would wrap
         if negs > 1:
@@ -270,9 +290,8 @@ def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, c
             both = False
             for a in range(2):
                 vs = vst[lvl, a, spd]
-                for q in range(vs[3, 0]):
-                    if vs[q, 1] == 2:
-                        both = True
+                if vs[0, 1] == 2 or vs[1, 1] == 2 or vs[2, 1] == 2:
+                    both = True
             if both:
                 le = True
                 ge = True
@@ -296,19 +315,25 @@ def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, c
                         lo = min(lo, T[c, k, v, 1])
                     p *= lo
                 lb_comp += p
-        for j in range(ln[lvl]):
-            v = ld[lvl, j, 1]
+        for v in range(NUM_DIMS):
+            if (dmask >> v) & 1 == 0:
+                continue
+            j = jdim[lvl, v]
             for a in range(2):
                 if cnst[lvl, a, j] == 0:
                     continue
                 vs = vst[lvl, a, j]
-                nv = vs[3, 0]
+                # three states, missing ones with zero occurrences: no loop whose length varies per mapping
+                o0 = vs[0, 0]
+                o1 = vs[1, 0]
+                o2 = vs[2, 0]
+                e0 = slower if vs[0, 1] == 2 else vs[0, 1]
+                e1 = slower if vs[1, 1] == 2 else vs[1, 1]
+                e2 = slower if vs[2, 1] == 2 else vs[2, 1]
+                tc = T[c]
+                tb = T[b]
                 for k in range(nterm):
-                    s = 0
-                    for q in range(nv):
-                        ce = vs[q, 1]
-                        s += vs[q, 0] * T[c, k, v, slower if ce == 2 else ce]
-                    T[b, k, v, a] = s
+                    tb[k, v, a] = o0 * tc[k, v, e0] + o1 * tc[k, v, e1] + o2 * tc[k, v, e2]
                 T[b, nterm, v, a] = 1
         coef[nterm] = lat   # this level's all-init case: compute + ingress delay, once per shape
         nterm += 1
@@ -321,7 +346,7 @@ def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, c
     if runtime <= 0:
         return 15
     # ---- the top level's counts ----
-    if not _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, fi, act, kst, ws, out):
+    if not _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, ws, out):
         return 16
     offchip = hw[HW_OFFCHIP_BW]
     in_off = cdiv(cdiv(out[CF_UP_SZ] + out[CF_UP_SZ + 1], offchip), 2)
@@ -329,150 +354,108 @@ def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, c
     if in_off > lb_comp or out_off > lb_comp:
         return 17
     out[CF_RUNTIME] = runtime
-    mpi = lmap[inner]
-    for t in range(3):
-        out[CF_DN_SZ + t] = 2 * mapped_volume(mpi, tv, tn, t)
+    out[CF_DN_SZ] = 2 * vol0
+    out[CF_DN_SZ + 1] = 2 * vol1
+    out[CF_DN_SZ + T_OUTPUT] = 2 * vol2
     return 0
 
 
-# per active directive sums (ws columns): occ x type factor over all states (W_ALL + x) and over the valid
-# states (W_VAL + x), x = 0-3 output variants o0..o3, 4 p0 o0, 5 p2 o2, 6 p3 o4; occ x ingress factor before
-# the changing directive over the valid states (W_LT + 4 t + x); occurrences of the valid non-init states
-W_ALL, W_VAL, W_LT, W_CHG = 0, 7, 14, 22
-NW = 23
+# ws rows 0..D-1, one per active directive (more than one state), over its valid states: occ x ingress factor
+# before the changing directive (W_LT + 4 t + x) and the occurrences of the non-init ones (W_CHG); the ingress of
+# a case whose innermost changing directive it is (W_EQ + 4 t + x)
+W_LT, W_CHG, W_EQ = 0, 8, 9
+NW = 24
+# rows D + k, per state k of the spatial directive: the weights of the 2 x 4 ingress variants (S_IN); if it is
+# active, its occurrences, type factors (x = 0-3 output variants o0..o3, 4 p0 o0, 5 p2 o2, 6 p3 o4) and ingress
+# factors before the changing directive
+S_IN, S_OCC, S_TF, S_LT = 0, 8, 9, 16
+# row D + 3: the all-init case's ingress (C_Z) and output variants (C_INIT); per type x, the product over the
+# directives but the spatial one of their occ x type factor sums, over all states (C_ALL + x) and over the valid
+# ones (C_VAL + x - 4, MAC types only); the spatial directive's active index (C_ASP, -1 if it has one state)
+C_Z, C_INIT, C_ALL, C_VAL, C_ASP = 0, 8, 12, 19, 22
 
 
 @njit(cache=True, _nrt=False)
-def _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, fi, act, kst, ws, out) -> bool:
+def _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, ws, out) -> bool:
     """The top level's access counts, MACs and L2 buffer sizes as sums over its cases, in closed form.
 
     Egress and output L1 traffic count every case; ingress and MACs only the cases with partial sums
     (gst != 0), as the scan does. Returns False where a count would need the scan (rejections, negatives).
     """
+    D = ws.shape[0] - 4
     nsub = linfo[0, LI_NSUB]
     nedge = linfo[0, LI_NEDGE]
-    stl = cst[0, 0]
-    nstl = cnst[0, 0]
-    na = factor_tables(ld[0], ln[0], lmap[0], nedge, tm, stl, nstl, fi, act, kst)
-    crow = fi[fi.shape[0] - 2, 0]
     spd = lp[0, LP_SP0]
-    sps = stl[spd]
+    na = _top_sums(ld[0], ln[0], lmap[0], nedge, tm, cst[0, 0], cnst[0, 0], gst[0, 0], spd, ws)
+    if na < 0:
+        return False        # MAESTRO rejects a case of this level: the scan reports it
+    cr = ws[D + 3]
+    asp = cr[C_ASP]
+    sps = cst[0, 0, spd]
     gsp = gst[0, 0, spd]
-    fr = ws[ws.shape[0] - 4]        # one state's occ x factor per count type
-    asp = -1
-    for l in range(na):
-        j = act[l]
-        if j == spd:
-            asp = l
-        r0 = fi[l, 0]
-        if r0[F_ERR] != 0 or r0[F_ERR + 1] != 0:
-            return False        # MAESTRO rejects a case of this level: the scan reports it
-        wl = ws[l]
-        for q in range(NW):
-            wl[q] = 0
-        for k in range(nstl[j]):
-            row = fi[l, k]
-            occ = row[F_OCC]
-            fr[0] = occ * row[F_O]
-            fr[1] = occ * row[F_O + 1]
-            fr[2] = occ * row[F_O + 2]
-            fr[3] = occ * row[F_O + 3]
-            fr[4] = fr[0] * row[F_P]
-            fr[5] = fr[2] * row[F_P + 2]
-            fr[6] = occ * row[F_O + 4] * row[F_P + 3]
-            valid = gst[0, 0, j, k] != 0
-            for x in range(7):
-                wl[W_ALL + x] += fr[x]
-                if valid:
-                    wl[W_VAL + x] += fr[x]
-            if valid:
-                for q in range(8):
-                    wl[W_LT + q] += occ * row[F_LT + q]
-                if k > 0:
-                    wl[W_CHG] += occ
+    nsps = cnst[0, 0, spd]
     msk_out = lp[0, LP_TMASK + T_OUTPUT] != 0
     msk0 = lp[0, LP_TMASK] != 0
     msk1 = lp[0, LP_TMASK + 1] != 0
-    nsps = nstl[spd]
-    wt = ws[ws.shape[0] - 3:]      # per spatial state: weights of the 7 count types, then the 2 x 4 ingress ones
-    used = 0
-    for k in range(nsps):
-        e = _edge(sps, k)
-        ee = sps[k, ST_SP_EDGE_EDGE] == 1
-        wk = wt[k]
-        for x in range(7):
-            wk[x] = _weight(x, msk_out, e, ee, nsub, nedge)
-            if wk[x] != 0:
-                used |= 1 << x
-        c0, c1, c2, c3 = variant_weights(msk0, e, ee and msk0, nsub, nedge)
-        wk[7] = c0
-        wk[8] = c1
-        wk[9] = c2
-        wk[10] = c3
-        c0, c1, c2, c3 = variant_weights(msk1, e, ee and msk1, nsub, nedge)
-        wk[11] = c0
-        wk[12] = c1
-        wk[13] = c2
-        wk[14] = c3
     egress = 0
     eg0 = 0              # egress of the all-init case (the L2 output buffer)
     dn_o = 0             # MACs of every case (output L1 traffic)
     num_comp = 0         # MACs of the cases with partial sums
-    for x in range(7):
-        if (used >> x) & 1 == 0:
-            continue        # no spatial state weighs this count type
-        prod_all = _type_factor(crow, x)
-        prod_val = prod_all
-        init_prod = prod_all
-        for l in range(na):
-            init_prod *= _type_factor(fi[l, 0], x)
-            if l != asp:
-                prod_all *= ws[l, W_ALL + x]
-                prod_val *= ws[l, W_VAL + x]
-        for k in range(nsps):
-            c = wt[k, x]
-            if c == 0:
-                continue
-            w = 1
-            if asp >= 0:
-                row = fi[asp, k]
-                w = row[F_OCC] * _type_factor(row, x)
-            if x < 4:
-                egress += c * w * prod_all
-                if k == 0:
-                    eg0 += c * init_prod
-            else:
-                dn_o += c * w * prod_all
-                if gsp[k] != 0:
-                    num_comp += c * w * prod_val
+    for k in range(nsps):
+        # per spatial state: how many sub-clusters take each variant of each count
+        e = _edge(sps, k)
+        ee = sps[k, ST_SP_EDGE_EDGE] == 1
+        wk = ws[D + k]
+        c0, c1, c2, c3 = variant_weights(msk0, e, ee and msk0, nsub, nedge)
+        _put4(wk, S_IN, c0, c1, c2, c3)
+        c0, c1, c2, c3 = variant_weights(msk1, e, ee and msk1, nsub, nedge)
+        _put4(wk, S_IN + 4, c0, c1, c2, c3)
+        c0, c1, c2, c3 = variant_weights(msk_out, e, ee and msk_out, nsub, nedge)
+        m0, m1, m2, m3 = variant_weights(True, e, ee, nsub, nedge)     # MACs: first + other, edge-edge, other ee
+        m0 += m1
+        if k == 0:
+            eg0 = c0 * cr[C_INIT] + c1 * cr[C_INIT + 1] + c2 * cr[C_INIT + 2] + c3 * cr[C_INIT + 3]
+        if asp >= 0:
+            occ = wk[S_OCC]
+            c0 *= occ * wk[S_TF]
+            c1 *= occ * wk[S_TF + 1]
+            c2 *= occ * wk[S_TF + 2]
+            c3 *= occ * wk[S_TF + 3]
+            m0 *= occ * wk[S_TF + 4]
+            m2 *= occ * wk[S_TF + 5]
+            m3 *= occ * wk[S_TF + 6]
+        egress += c0 * cr[C_ALL] + c1 * cr[C_ALL + 1] + c2 * cr[C_ALL + 2] + c3 * cr[C_ALL + 3]
+        dn_o += m0 * cr[C_ALL + 4] + m2 * cr[C_ALL + 5] + m3 * cr[C_ALL + 6]
+        if gsp[k] != 0:
+            num_comp += m0 * cr[C_VAL] + m2 * cr[C_VAL + 1] + m3 * cr[C_VAL + 2]
     # ingress per input tensor, summed by innermost changing directive (later ones in their init state)
     for t in range(2):
         msk = msk0 if t == 0 else msk1
-        wc = 7 + 4 * t
+        wc = S_IN + 4 * t
         first = 0
         for x in range(4):
-            first += wt[0, wc + x] * crow[F_Z + 4 * t + x]
+            first += ws[D, wc + x] * cr[C_Z + 4 * t + x]
         if first < 1:
             return False
         tot = first
         for x in range(4):
-            cx = wt[0, wc + x]
+            cx = ws[D, wc + x]
             if not msk and x > 0:
                 break           # a tensor the spatial dimension does not index has one variant
             pre = 1          # over the active directives before l, but the spatial one: sum of occ x LT
             sp_pre = 0       # the spatial directive's weighted sum, once it is before l
             for l in range(na):
-                eq = fi[l, 0, F_EQ + 4 * t + x]
+                eq = ws[l, W_EQ + 4 * t + x]
                 if l == asp:
                     s = 0
                     s_pre = 0
                     for k in range(nsps):
                         if gsp[k] == 0:
                             continue
-                        d = wt[k, wc + x]
+                        d = ws[D + k, wc + x] * ws[D + k, S_OCC]
                         if k > 0:
-                            s += d * fi[l, k, F_OCC]
-                        s_pre += d * fi[l, k, F_OCC] * fi[l, k, F_LT + 4 * t + x]
+                            s += d
+                        s_pre += d * ws[D + k, S_LT + 4 * t + x]
                     tot += eq * s * pre
                     sp_pre = s_pre
                 else:
@@ -497,25 +480,207 @@ def _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, 
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _weight(x, msk_out, e, ee, nsub, nedge) -> int:
-    """Weight of count type x (0-3 egress variants, 4-6 MAC variants) in a case whose spatial state is (e, ee)."""
-    if x < 4:
-        return _pick(variant_weights(msk_out, e, ee and msk_out, nsub, nedge), x)
-    c0, c1, c2, c3 = variant_weights(True, e, ee, nsub, nedge)
-    return c0 + c1 if x == 4 else (c2 if x == 5 else c3)
+def _top_sums(L, n, mp, nedge, tm, stl, nstl, gl, spd, ws) -> int:
+    """The ws rows of the top level (engine.factor_tables' factors, summed per directive as they are made).
+
+    Returns the number of active directives, or -1 where MAESTRO rejects a case (a changing temporal
+    directive that brings no new elements).
+    """
+    D = ws.shape[0] - 4
+    # per type, the product over the directives but the spatial one of occ x factor over all / valid states
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = 1
+    v4 = v5 = v6 = 1
+    i0 = i1 = i2 = i3 = 1                           # the all-init case's output variants
+    q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = 1       # single-state ingress factors before a changing directive
+    z0 = z1 = z2 = z3 = z4 = z5 = z6 = z7 = 1       # the all-init case's ingress
+    na = 0
+    asp = -1
+    for j in range(n):
+        v = L[j, 1]
+        kind = L[j, 0]
+        tmo = tm[T_OUTPUT, v]
+        t0 = tm[0, v]
+        t1 = tm[1, v]
+        stj = stl[j]
+        e0 = _edge(stj, 0)
+        f0, f1, f2, f3 = init_ingress(kind, e0, nedge, mp[MP_MAPPED, v], mp[MP_MAPPED_EDGE, v])
+        if t0 != 0:
+            z0 *= f0
+            z1 *= f1
+            z2 *= f2
+            z3 *= f3
+        if t1 != 0:
+            z4 *= f0
+            z5 *= f1
+            z6 *= f2
+            z7 *= f3
+        ns = nstl[j]
+        if ns == 1:
+            o0, o1, o2, o3, o4, p0, p1, p2, p3, x0, x1, x2, x3, y0, y1, y2, y3 = state_factors(
+                kind, v, mp, nedge, tmo, t0, t1, POS_INIT, e0)
+            r4 = p0 * o0
+            r5 = p2 * o2
+            r6 = p3 * o4
+            a0 *= o0
+            a1 *= o1
+            a2 *= o2
+            a3 *= o3
+            a4 *= r4
+            a5 *= r5
+            a6 *= r6
+            v4 *= r4
+            v5 *= r5
+            v6 *= r6
+            i0 *= o0
+            i1 *= o1
+            i2 *= o2
+            i3 *= o3
+            q0 *= x0
+            q1 *= x1
+            q2 *= x2
+            q3 *= x3
+            q4 *= y0
+            q5 *= y1
+            q6 *= y2
+            q7 *= y3
+            continue
+        wl = ws[na]
+        sp = j == spd
+        if sp:
+            asp = na
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = 0        # all states
+        w4 = w5 = w6 = 0                            # valid states
+        g0 = g1 = g2 = g3 = g4 = g5 = g6 = g7 = 0   # valid states' ingress before a changing directive
+        chg = 0
+        for k in range(ns):
+            o0, o1, o2, o3, o4, p0, p1, p2, p3, x0, x1, x2, x3, y0, y1, y2, y3 = state_factors(
+                kind, v, mp, nedge, tmo, t0, t1, stj[k, ST_POS], _edge(stj, k))
+            occ = stj[k, ST_OCC]
+            r4 = p0 * o0
+            r5 = p2 * o2
+            r6 = p3 * o4
+            s0 += occ * o0
+            s1 += occ * o1
+            s2 += occ * o2
+            s3 += occ * o3
+            s4 += occ * r4
+            s5 += occ * r5
+            s6 += occ * r6
+            if gl[j, k] != 0:
+                w4 += occ * r4
+                w5 += occ * r5
+                w6 += occ * r6
+                g0 += occ * x0
+                g1 += occ * x1
+                g2 += occ * x2
+                g3 += occ * x3
+                g4 += occ * y0
+                g5 += occ * y1
+                g6 += occ * y2
+                g7 += occ * y3
+                if k > 0:
+                    chg += occ
+            if k == 0:
+                i0 *= o0
+                i1 *= o1
+                i2 *= o2
+                i3 *= o3
+            if sp:
+                sk = ws[D + k]
+                sk[S_OCC] = occ
+                _put7(sk, S_TF, o0, o1, o2, o3, r4, r5, r6)
+                _put8(sk, S_LT, x0, x1, x2, x3, y0, y1, y2, y3)
+        if not sp:
+            a0 *= s0
+            a1 *= s1
+            a2 *= s2
+            a3 *= s3
+            a4 *= s4
+            a5 *= s5
+            a6 *= s6
+            v4 *= w4
+            v5 *= w5
+            v6 *= w6
+        _put8(wl, W_LT, g0, g1, g2, g3, g4, g5, g6, g7)
+        wl[W_CHG] = chg
+        _put8(wl, W_EQ, q0, q1, q2, q3, q4, q5, q6, q7)    # the single-state prefix, completed below
+        na += 1
+    cr = ws[D + 3]
+    _put8(cr, C_Z, z0, z1, z2, z3, z4, z5, z6, z7)
+    _put4(cr, C_INIT, i0, i1, i2, i3)
+    _put7(cr, C_ALL, a0, a1, a2, a3, a4, a5, a6)
+    cr[C_VAL] = v4
+    cr[C_VAL + 1] = v5
+    cr[C_VAL + 2] = v6
+    cr[C_ASP] = asp
+    # suffix pass: ingress when an active directive is the innermost changing one (later ones in their init state)
+    q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = 1
+    ini0 = False
+    ini1 = False
+    l = na - 1
+    for j in range(n - 1, -1, -1):
+        v, kind, m, me, u, ue = directive_counts(L, j, mp)
+        t0 = tm[0, v] != 0
+        t1 = tm[1, v] != 0
+        if l >= 0 and nstl[j] > 1:
+            wl = ws[l]
+            if kind == KIND_TEMPORAL and u == 0 and ((t0 and not ini0) or (t1 and not ini1)):
+                return -1
+            f0, f1, f2, f3 = change_ingress(kind, ini0, m, me, u, ue)
+            if t0:
+                _mul4(wl, W_EQ, f0 * q0, f1 * q1, f2 * q2, f3 * q3)
+            else:
+                _put4(wl, W_EQ, 0, 0, 0, 0)
+            f0, f1, f2, f3 = change_ingress(kind, ini1, m, me, u, ue)
+            if t1:
+                _mul4(wl, W_EQ + 4, f0 * q4, f1 * q5, f2 * q6, f3 * q7)
+            else:
+                _put4(wl, W_EQ + 4, 0, 0, 0, 0)
+            l -= 1
+        f0, f1, f2, f3 = suffix_ingress(kind, _edge(stl[j], 0), m, me, u, ue)
+        ini = stl[j, 0, ST_UNROLL] == 0
+        if t0:
+            q0 *= f0
+            q1 *= f1
+            q2 *= f2
+            q3 *= f3
+            ini0 = ini0 or ini
+        if t1:
+            q4 *= f0
+            q5 *= f1
+            q6 *= f2
+            q7 *= f3
+            ini1 = ini1 or ini
+    return na
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _pick(c, x):
-    return c[0] if x == 0 else (c[1] if x == 1 else (c[2] if x == 2 else c[3]))
+def _put4(row, b, x0, x1, x2, x3) -> None:
+    """Store four values from b on (the sums are kept in registers and stored once)."""
+    row[b] = x0
+    row[b + 1] = x1
+    row[b + 2] = x2
+    row[b + 3] = x3
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _type_factor(row, x) -> int:
-    if x < 4:
-        return row[F_O + x]
-    if x == 4:
-        return row[F_P] * row[F_O]
-    if x == 5:
-        return row[F_P + 2] * row[F_O + 2]
-    return row[F_P + 3] * row[F_O + 4]
+def _mul4(row, b, x0, x1, x2, x3) -> None:
+    row[b] *= x0
+    row[b + 1] *= x1
+    row[b + 2] *= x2
+    row[b + 3] *= x3
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _put7(row, b, x0, x1, x2, x3, x4, x5, x6) -> None:
+    _put4(row, b, x0, x1, x2, x3)
+    row[b + 4] = x4
+    row[b + 5] = x5
+    row[b + 6] = x6
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _put8(row, b, x0, x1, x2, x3, x4, x5, x6, x7) -> None:
+    _put4(row, b, x0, x1, x2, x3)
+    _put4(row, b + 4, x4, x5, x6, x7)
+

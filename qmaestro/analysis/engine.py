@@ -8,7 +8,7 @@ two tables (int64 counters, float64 averages) indexed by memo slot; nothing is a
 
 Two scans give the same numbers: `scan_level` evaluates each case with the general per-case code
 (per-dimension views, loops over all directives); `scan_level_fast`, used for every level whose dimensions
-each have one directive (all levels the genome decoder writes; `level_plan` decides), builds per slot a
+each have one directive (all levels the genome decoder writes; levels.build_levels decides in lp), builds per slot a
 factor table per (directive with more than one state, state) and evaluates a case as a few products over
 those directives: outputs and partial sums are products of independent per-directive factors; ingress
 depends on the innermost changing directive `c` as (factors before c) x (c's own) x (init factors after c),
@@ -34,7 +34,8 @@ from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, HW_NOC_BW, HW_
 from .cases import (POS_EDGE, POS_INIT, POS_STEADY, ST_INIT_EDGE, ST_OCC, ST_POS, ST_SP_EDGE_EDGE, ST_UNROLL,
                     VS_EDGE, VS_SP_EDGE_EDGE, case_view, level_states, next_case)
 from .cmath import cdiv, cmod, wrap_int32
-from .levels import LI_FIRST_SP, LI_NEDGE, LI_NSUB, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE
+from .levels import (LI_FIRST_SP, LI_NEDGE, LI_NSUB, LP_FAST, LP_NSP, LP_SP0, LP_SP1, LP_TJS, LP_TMASK, MP_MAPPED,
+                     MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE)
 from .metrics import R_MEMO_FULL, R_OK, R_ZERO_COMPUTE
 from .traffic import (T_OUTPUT, case_outputs_fused, innermost_changing, mapped_volume, output_dim,
                       output_egress_psums, spatial_egress, spatial_ingress_fused, spread, tensor_size)
@@ -385,51 +386,11 @@ def finish_level(lvl, slot, hw, ri, rf, crec, cstart, err) -> bool:
 # multiplications per directive with more than one state. Same cases, same order, same integers as scan_level;
 # a case that would raise an error is handed to the general per-case code, which reports it exactly.
 
-LP_FAST, LP_NSP, LP_SP0, LP_SP1, LP_TMASK, LP_TJS = 0, 1, 2, 3, 4, 7     # LP_TMASK + t, LP_TJS + t
-NLP = 10
 # factor-table fields per (active directive, state)
 F_OCC, F_O, F_P, F_LT, F_EQ, F_ERR, F_BN, F_BE, F_Z = 0, 1, 6, 10, 18, 26, 28, 29, 30
 NF = 38
 PC_SIZE = 64      #: per-slot cache of sub-cluster shapes by edge pattern (power of two)
 PC_FILL = 48
-
-
-@njit(cache=True, _nrt=False)
-def level_plan(nlev, ld, ln, linfo, lfirst, tv, tn, lp) -> None:
-    """Per level: can the fast path scan it, and where its (at most two) spatial directives are."""
-    for lvl in range(nlev):
-        n = ln[lvl]
-        ok = 1
-        for j in range(n):
-            if lfirst[lvl, ld[lvl, j, 1]] != j:
-                ok = 0      # a dimension with two directives: per-dimension views differ from per-directive ones
-        for t in range(3):
-            for q in range(tn[t]):
-                if lfirst[lvl, tv[t, q]] < 0:
-                    ok = 0
-        nsp = 0
-        lp[lvl, LP_SP0] = -1
-        lp[lvl, LP_SP1] = -1
-        for j in range(n):
-            if ld[lvl, j, 0] == KIND_SPATIAL:
-                if nsp < 2:
-                    lp[lvl, LP_SP0 + nsp] = j
-                nsp += 1
-        if nsp > 2 or nsp < 1 or lp[lvl, LP_SP0] != linfo[lvl, LI_FIRST_SP]:
-            ok = 0
-        lp[lvl, LP_NSP] = nsp
-        for t in range(3):
-            mask = 0
-            js = -1
-            for q in range(tn[t]):
-                j = lfirst[lvl, tv[t, q]]
-                if j >= 0 and ld[lvl, j, 0] == KIND_SPATIAL:
-                    w = 0 if j == lp[lvl, LP_SP0] else 1
-                    mask |= 1 << w
-                    js = w
-            lp[lvl, LP_TMASK + t] = mask
-            lp[lvl, LP_TJS + t] = js
-        lp[lvl, LP_FAST] = ok
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -438,10 +399,14 @@ def _u1(u: int) -> int:
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _state_factors(kind, v, mp, nedge, tmo, tm0, tm1, pos, edge, row) -> None:
-    """Output / partial-sum / (non-changing) ingress factors of one directive in one state."""
-    for q in range(F_O, F_EQ):
-        row[q] = 1
+def state_factors(kind, v, mp, nedge, tmo, tm0, tm1, pos, edge):
+    """Output (5) / partial-sum (4) / (non-changing) ingress (2 x 4) factors of one directive in one state.
+
+    Returned as one tuple (fields F_O..F_EQ in order) so callers keep them in registers; 1 where the
+    directive does not scale a variant.
+    """
+    o0 = o1 = o2 = o3 = o4 = 1
+    p0 = p1 = p2 = p3 = 1
     if tmo:
         a = output_dim(v)
         m = mp[MP_MAPPED, a]
@@ -453,98 +418,108 @@ def _state_factors(kind, v, mp, nedge, tmo, tm0, tm1, pos, edge, row) -> None:
                 f = m
             else:
                 f = me
-            for x in range(5):
-                row[F_O + x] = f
+            o0 = o1 = o2 = o3 = o4 = f
         else:
             u1 = _u1(mp[MP_UNIQUE, a])
             ue = mp[MP_UNIQUE_EDGE, a]
             if pos == POS_INIT:
-                row[F_O] = m
-                row[F_O + 1] = u1
+                o0 = m
+                o1 = u1
                 if edge:
                     if nedge == 1:
-                        row[F_O + 2] = me
-                        row[F_O + 3] = me
-                        row[F_O + 4] = me
+                        o2 = o3 = o4 = me
                     elif nedge > 1:
-                        row[F_O + 2] = ue
-                        row[F_O + 3] = ue
-                        row[F_O + 4] = me
+                        o2 = o3 = ue
+                        o4 = me
                 else:
-                    row[F_O + 2] = m
-                    row[F_O + 3] = u1
-                    row[F_O + 4] = u1
+                    o2 = m
+                    o3 = o4 = u1
             elif pos == POS_STEADY:
-                row[F_O] = m
-                row[F_O + 1] = u1
-                row[F_O + 2] = m
-                row[F_O + 3] = u1
-                row[F_O + 4] = u1
-            else:
-                if nedge == 1:
-                    f = mp[MP_MAPPED_EDGE, v]      # MAESTRO reads the input-side count here
-                    row[F_O] = f
-                    row[F_O + 2] = f
-                    row[F_O + 3] = f
-                    row[F_O + 4] = f
-                elif nedge > 1:
-                    row[F_O] = m
-                    row[F_O + 1] = u1
-                    row[F_O + 2] = ue
-                    row[F_O + 3] = ue
-                    row[F_O + 4] = ue
+                o0 = o2 = m
+                o1 = o3 = o4 = u1
+            elif nedge == 1:
+                o0 = o2 = o3 = o4 = mp[MP_MAPPED_EDGE, v]      # MAESTRO reads the input-side count here
+            elif nedge > 1:
+                o0 = m
+                o1 = u1
+                o2 = o3 = o4 = ue
     else:
         m = mp[MP_MAPPED, v]
         me = mp[MP_MAPPED_EDGE, v]
         if kind == KIND_TEMPORAL:
-            f = me if edge else m
-            for x in range(4):
-                row[F_P + x] = f
+            p0 = p1 = p2 = p3 = me if edge else m
         else:
             u1 = _u1(mp[MP_UNIQUE, v])
             if pos == POS_INIT:
-                row[F_P] = m
-                row[F_P + 1] = u1
+                p0 = m
+                p1 = u1
                 if edge:
-                    row[F_P + 2] = me
-                    row[F_P + 3] = me
+                    p2 = p3 = me
                 else:
-                    row[F_P + 2] = m
-                    row[F_P + 3] = u1
+                    p2 = m
+                    p3 = u1
             elif pos == POS_STEADY:
-                row[F_P] = m
-                row[F_P + 1] = u1
-                row[F_P + 2] = m
-                row[F_P + 3] = u1
-            else:
-                if nedge == 1:
-                    row[F_P] = me
-                    row[F_P + 2] = me
-                    row[F_P + 3] = me
-                elif nedge > 1:
-                    ue = mp[MP_UNIQUE_EDGE, v]
-                    row[F_P] = m
-                    row[F_P + 1] = u1
-                    row[F_P + 2] = ue
-                    row[F_P + 3] = ue
+                p0 = p2 = m
+                p1 = p3 = u1
+            elif nedge == 1:
+                p0 = p2 = p3 = me
+            elif nedge > 1:
+                p0 = m
+                p1 = u1
+                p2 = p3 = mp[MP_UNIQUE_EDGE, v]
     # ingress factor of a directive before the innermost changing one
     m = mp[MP_MAPPED, v]
     me = mp[MP_MAPPED_EDGE, v]
-    for t in range(2):
-        if (tm0 if t == 0 else tm1) == 0:
-            continue
-        b = F_LT + 4 * t
-        if kind == KIND_TEMPORAL:
-            f = (me if edge else m) if pos == POS_INIT else m
-            row[b] = f
-            row[b + 1] = f
-            row[b + 2] = f
-            row[b + 3] = f
-        else:
-            row[b] = m
-            row[b + 1] = m
-            row[b + 2] = me
-            row[b + 3] = me
+    if kind == KIND_TEMPORAL:
+        f = (me if edge else m) if pos == POS_INIT else m
+        l0 = l1 = l2 = l3 = f
+    else:
+        l0 = l1 = m
+        l2 = l3 = me
+    a0, a1, a2, a3 = (l0, l1, l2, l3) if tm0 != 0 else (1, 1, 1, 1)
+    b0, b1, b2, b3 = (l0, l1, l2, l3) if tm1 != 0 else (1, 1, 1, 1)
+    return o0, o1, o2, o3, o4, p0, p1, p2, p3, a0, a1, a2, a3, b0, b1, b2, b3
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def init_ingress(kind, e0, nedge, m, me):
+    """A directive's factor of the all-init case's ingress (4 variants) for a tensor its dimension indexes."""
+    if kind == KIND_TEMPORAL:
+        f = me if e0 else m
+        return f, f, f, f
+    if not e0:
+        return m, m, m, m
+    if nedge == 1:
+        return me, 1, me, me
+    if nedge > 1:
+        return m, m, me, me
+    return 1, 1, 1, 1
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def change_ingress(kind, inited, m, me, u, ue):
+    """The innermost changing directive's own ingress factor (4 variants); inited: a directive after it
+    already holds the tensor (MAESTRO then moves whole tiles)."""
+    if kind == KIND_TEMPORAL:
+        f = m if inited else max(u, 1)
+        return f, f, f, f
+    return m, (m if inited else u), me, (me if inited else ue)
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def suffix_ingress(kind, e0, m, me, u, ue):
+    """A directive's init-state ingress factor (4 variants) for a changing directive before it."""
+    if kind == KIND_TEMPORAL:
+        f = me if e0 else m
+        return f, f, f, f
+    return m, u, me, ue
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _put_factors(row, f) -> None:
+    """Store a state_factors tuple in fields F_O..F_EQ of a factor row."""
+    for q in range(F_EQ - F_O):
+        row[F_O + q] = f[q]
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -603,9 +578,16 @@ def _child(key, lvl, L, n, conv, nedge, mp, stl, kst, ee, sd, mkey, mcount, htab
     return c
 
 
+@njit(cache=True, _nrt=False, inline="always")
+def directive_counts(L, j, mp):
+    """(dimension, kind, mapped, mapped at the edge, unique, unique at the edge) of directive j of a level."""
+    v = L[j, 1]
+    return v, L[j, 0], mp[MP_MAPPED, v], mp[MP_MAPPED_EDGE, v], mp[MP_UNIQUE, v], mp[MP_UNIQUE_EDGE, v]
+
+
 @njit(cache=True, _nrt=False)
 def factor_tables(L, n, mp, nedge, tm, stl, nstl, fi, act, kst) -> int:
-    """Per-directive, per-state factor rows of one (level, shape) for the fast scan and the closed form.
+    """Per-directive, per-state factor rows of one (level, shape) for the fast scan.
 
     fi[l, k] holds the factors of active directive act[l] (more than one state) in state k; fi[D, 0] the
     products over the single-state directives (F_Z: the all-init case's ingress); fi[l, 0, F_EQ..] the
@@ -624,48 +606,25 @@ def factor_tables(L, n, mp, nedge, tm, stl, nstl, fi, act, kst) -> int:
         tmo = tm[T_OUTPUT, v]
         t0 = tm[0, v]
         t1 = tm[1, v]
-        m = mp[MP_MAPPED, v]
-        me = mp[MP_MAPPED_EDGE, v]
         e0 = _st_edge(stl, j, 0)
         # the all-init case (no directive changing): whole mapped volumes
-        for t in range(2):
-            if (t0 if t == 0 else t1) == 0:
-                continue
-            b = F_Z + 4 * t
-            if kind == KIND_TEMPORAL:
-                f = me if e0 else m
-                crow[b] *= f
-                crow[b + 1] *= f
-                crow[b + 2] *= f
-                crow[b + 3] *= f
-            elif e0:
-                if nedge == 1:
-                    crow[b] *= me
-                    crow[b + 2] *= me
-                    crow[b + 3] *= me
-                elif nedge > 1:
-                    crow[b] *= m
-                    crow[b + 1] *= m
-                    crow[b + 2] *= me
-                    crow[b + 3] *= me
-            else:
-                crow[b] *= m
-                crow[b + 1] *= m
-                crow[b + 2] *= m
-                crow[b + 3] *= m
+        z = init_ingress(kind, e0, nedge, mp[MP_MAPPED, v], mp[MP_MAPPED_EDGE, v])
+        for x in range(4):
+            if t0 != 0:
+                crow[F_Z + x] *= z[x]
+            if t1 != 0:
+                crow[F_Z + 4 + x] *= z[x]
         if nstl[j] == 1:
-            _state_factors(kind, v, mp, nedge, tmo, t0, t1, POS_INIT, e0, trow)
-            for q in range(F_O, F_LT):
-                crow[q] *= trow[q]
-            for q in range(F_LT, F_EQ):   # prefix of the not-changing ingress factors, for the active ones after
+            _put_factors(trow, state_factors(kind, v, mp, nedge, tmo, t0, t1, POS_INIT, e0))
+            for q in range(F_O, F_EQ):    # F_LT..: prefix of the not-changing ingress factors, for the active ones after
                 crow[q] *= trow[q]
             continue
         act[na] = j
         for k in range(nstl[j]):
             row = fi[na, k]
-            _state_factors(kind, v, mp, nedge, tmo, t0, t1, stl[j, k, ST_POS], _st_edge(stl, j, k), row)
-            row[F_OCC] = stl[j, k, ST_OCC]
             edge = _st_edge(stl, j, k)
+            _put_factors(row, state_factors(kind, v, mp, nedge, tmo, t0, t1, stl[j, k, ST_POS], edge))
+            row[F_OCC] = stl[j, k, ST_OCC]
             row[F_BE] = 1 if edge else 0
             row[F_BN] = 1 if (edge and (kind != KIND_SPATIAL or nedge == 1)) else 0
         r0 = fi[na, 0]
@@ -679,56 +638,28 @@ def factor_tables(L, n, mp, nedge, tm, stl, nstl, fi, act, kst) -> int:
     ini1 = False
     l = na - 1
     for j in range(n - 1, -1, -1):
-        v = L[j, 1]
-        kind = L[j, 0]
-        m = mp[MP_MAPPED, v]
-        me = mp[MP_MAPPED_EDGE, v]
-        u = mp[MP_UNIQUE, v]
-        ue = mp[MP_UNIQUE_EDGE, v]
+        v, kind, m, me, u, ue = directive_counts(L, j, mp)
         if l >= 0 and act[l] == j:
             r0 = fi[l, 0]
             for t in range(2):
                 b = F_EQ + 4 * t
-                r0[F_ERR + t] = 0
+                inited = ini0 if t == 0 else ini1
+                r0[F_ERR + t] = 1 if tm[t, v] != 0 and kind == KIND_TEMPORAL and not inited and u == 0 else 0
                 if tm[t, v] == 0:         # the changing directive does not touch this tensor: nothing new
                     for x in range(4):
                         r0[b + x] = 0
                     continue
-                inited = ini0 if t == 0 else ini1
-                if kind == KIND_TEMPORAL:
-                    if inited:
-                        f = m
-                    else:
-                        if u == 0:
-                            r0[F_ERR + t] = 1
-                        f = max(u, 1)
-                    f0 = f1 = f2 = f3 = f
-                else:
-                    f0 = m
-                    f2 = me
-                    f1 = m if inited else u
-                    f3 = me if inited else ue
-                r0[b] *= f0 * trow[4 * t]
-                r0[b + 1] *= f1 * trow[4 * t + 1]
-                r0[b + 2] *= f2 * trow[4 * t + 2]
-                r0[b + 3] *= f3 * trow[4 * t + 3]
+                f = change_ingress(kind, inited, m, me, u, ue)
+                for x in range(4):
+                    r0[b + x] *= f[x] * trow[4 * t + x]
             l -= 1
         # fold this directive's init state into the suffix
-        e0 = _st_edge(stl, j, 0)
+        f = suffix_ingress(kind, _st_edge(stl, j, 0), m, me, u, ue)
         for t in range(2):
             if tm[t, v] == 0:
                 continue
-            if kind == KIND_TEMPORAL:
-                f = me if e0 else m
-                trow[4 * t] *= f
-                trow[4 * t + 1] *= f
-                trow[4 * t + 2] *= f
-                trow[4 * t + 3] *= f
-            else:
-                trow[4 * t] *= m
-                trow[4 * t + 1] *= u
-                trow[4 * t + 2] *= me
-                trow[4 * t + 3] *= ue
+            for x in range(4):
+                trow[4 * t + x] *= f[x]
             if stl[j, 0, ST_UNROLL] == 0:
                 if t == 0:
                     ini0 = True
@@ -736,11 +667,12 @@ def factor_tables(L, n, mp, nedge, tm, stl, nstl, fi, act, kst) -> int:
                     ini1 = True
     return na
 
+
 @njit(cache=True, _nrt=False)
 def scan_level_fast(lvl, slot, nlev, conv, hw, ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st, nst, freq, cur,
                     pick, phase, vs, subd, mkey, mcount, htab, hgen, first_child, ri, rf, crec, cstart, ccount, err,
                     lp, fi, sc, pc, pcg) -> bool:
-    """scan_level for a level that level_plan marked fast (same results, from factor tables)."""
+    """scan_level for a level the plan marks fast (levels.plan_level): same results, from factor tables."""
     dyn = mkey[slot, 1:]
     for k in range(NRI):
         ri[slot, k] = 0
@@ -1061,12 +993,12 @@ def analyze_mapping(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lfirst, llast
     MAESTRO recurses into a sub-cluster level for every valid case. We scan the levels top-down (each
     distinct sub-cluster shape once, memoised), keeping per valid case what depends on the sub-clusters'
     runtimes, then finish the shapes bottom-up: same numbers, no recursion, no repeated work.
+    lp is the plan build_levels filled (which levels the fast scan takes); fast=False clears its flags.
     """
     mcount[0] = 0
     mcount[1] += 1          # a new hash-table generation: earlier mappings' buckets read as empty
     ccount[0] = 0
     _insert(0, top_dims, mkey, mcount, htab, hgen)
-    level_plan(nlev, ld, ln, linfo, lfirst, tv, tn, lp)
     if not fast:            # tests: the general per-case path everywhere
         for lvl in range(nlev):
             lp[lvl, LP_FAST] = 0

@@ -10,10 +10,10 @@ from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_Y, HW_NOC_BW, HW_NUM_UNITS, HW_SI
                       LAYER_TYPE, LT_GEMM, MAX_LEVELS, NUM_DIMS)
 from .engine import (HASH_CAP, MEMO_CAP, NRF, NRI, RF_AI, RF_AVG_ACTIVE, RF_AVG_BW, RI_DELAY, RI_DN_RD, RI_DN_SZ,
                      RI_DN_WR, RI_NUM_COMP, RI_OFFCHIP, RI_PEAK_BW, RI_RUNTIME, RI_UP_RD, RI_UP_SZ, RI_UP_WR,
-                     MAX_CASE_RECORDS, NCR, NF, NLP, PC_SIZE, analyze_mapping, level_plan)
+                     MAX_CASE_RECORDS, NCR, NF, PC_SIZE, analyze_mapping)
 from .closed import (CF_DN_RD, CF_DN_SZ, CF_DN_WR, CF_MACS, CF_RUNTIME, CF_UP_RD, CF_UP_SZ, CF_UP_WR, MAX_TERMS,
                      NCF, NW, closed_form)
-from .levels import MAX_LEVEL_DIRS, MP_MAPPED, build_levels
+from .levels import MAX_LEVEL_DIRS, MP_MAPPED, NLP, build_levels
 from .metrics import (M_AI, M_AREA, M_AVG_BW, M_AVG_PES, M_BUF0, M_DELAY0, M_ENERGY, M_INPUT_PIXELS,
                       M_L1_POWER, M_L1_SIZE, M_L2_POWER, M_L2_SIZE, M_MC_INPUT, M_MC_WEIGHT, M_NOC_BW,
                       M_NOC_POWER, M_NUM_MACS, M_NUM_PES, M_OFFCHIP_BW, M_OPS_PER_J, M_PE_POWER, M_PEAK_BW,
@@ -225,13 +225,14 @@ def _score_row(hw, cf, out) -> bool:
 
 @njit(cache=True)
 def _level_tables():
-    """The per-level tables build_levels fills (allocated once per batch, rewritten per mapping)."""
+    """The per-level tables build_levels fills (allocated once per batch, rewritten per mapping):
+    ld, ln, linfo, sdim, lmap, lfirst, llast and the plan lp."""
     L = MAX_LEVELS
     D = MAX_LEVEL_DIRS
     return (np.zeros((L, D, 4), dtype=np.int64), np.zeros(L, dtype=np.int64), np.zeros((L, 3), dtype=np.int64),
+            np.zeros((L, NUM_DIMS), dtype=np.int64), np.zeros((L, 4, NUM_DIMS), dtype=np.int64),
             np.zeros((L, NUM_DIMS), dtype=np.int64), np.zeros((L, NUM_DIMS), dtype=np.int64),
-            np.zeros((L, 4, NUM_DIMS), dtype=np.int64), np.zeros((L, NUM_DIMS), dtype=np.int64),
-            np.zeros((L, NUM_DIMS), dtype=np.int64))
+            np.zeros((L, NLP), dtype=np.int64))
 
 
 @njit(cache=True)
@@ -240,8 +241,9 @@ def _closed_tables():
     L = MAX_LEVELS
     D = MAX_LEVEL_DIRS
     return (np.zeros((L, 2, D, 3, 5), dtype=np.int64), np.zeros((L, 2, D), dtype=np.int64),
-            np.zeros((L, 2, D, 3), dtype=np.int64), np.zeros((L, 2, D, 4, 2), dtype=np.int64),
+            np.zeros((L, 2, D, 3), dtype=np.int64), np.zeros((L, 2, D, 3, 2), dtype=np.int64),
             np.zeros((D + 4, NW), dtype=np.int64), np.zeros((L + 1, NUM_DIMS), dtype=np.int64),
+            np.zeros((L, NUM_DIMS), dtype=np.int64),
             np.zeros((2, MAX_TERMS, NUM_DIMS, 2), dtype=np.int64), np.zeros(MAX_TERMS, dtype=np.int64),
             np.zeros(NCF, dtype=np.int64))
 
@@ -258,6 +260,28 @@ def _tensor_tables(ltype: int):
 
 
 @njit(cache=True)
+def _scan_tables(full: bool):
+    """The case scan's workspace (about 2 MB: memo tables, hash, case records); 1-element stand-ins if not full.
+
+    Score mode needs it only for the few mappings the closed form leaves, so it is allocated on first use:
+    zeroing it costs about 70 us per call, as much as 20 closed-form mappings."""
+    L = MAX_LEVELS if full else 1
+    D = MAX_LEVEL_DIRS if full else 1
+    cap = MEMO_CAP if full else 1
+    hcap = HASH_CAP if full else 1
+    return (np.zeros((L, D, 3, 5), dtype=np.int64), np.zeros((L, D), dtype=np.int64),
+            np.zeros((L, D), dtype=np.int64), np.zeros((L, D), dtype=np.int64), np.zeros((L, D), dtype=np.int64),
+            np.zeros((L, D), dtype=np.int64), np.zeros((L, NUM_DIMS, 5), dtype=np.int64),
+            np.zeros((L, 2, NUM_DIMS), dtype=np.int64), np.zeros((cap, 1 + NUM_DIMS), dtype=np.int64),
+            np.zeros(2, dtype=np.int64), np.zeros(hcap, dtype=np.int64), np.zeros(hcap, dtype=np.int64),
+            np.zeros((cap, NRI), dtype=np.int64), np.zeros((cap, NRF), dtype=np.float64),
+            np.zeros(1, dtype=np.int64), np.zeros(cap, dtype=np.int64),
+            np.empty((MAX_CASE_RECORDS if full else 1, NCR), dtype=np.int64), np.zeros(cap, dtype=np.int64),
+            np.zeros(1, dtype=np.int64), np.zeros((7, PC_SIZE if full else 1), dtype=np.int64),
+            np.zeros(2, dtype=np.int64))
+
+
+@njit(cache=True)
 def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, detail, fast=True, score=False) -> None:
     """Score mappings dirs[i] (status 0) or reject them (status > 0, detail[i] = level, dim, a, b, c).
 
@@ -266,36 +290,15 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
     closed form where closed.closed_form can (same numbers as the scan, which handles the rest).
     """
     n = dirs.shape[0]
-    L = MAX_LEVELS
     D = MAX_LEVEL_DIRS
-    ld, ln, linfo, sdim, spres, lmap, lfirst, llast = _level_tables()
-    st = np.zeros((L, D, 3, 5), dtype=np.int64)
-    nst = np.zeros((L, D), dtype=np.int64)
-    freq = np.zeros((L, D), dtype=np.int64)
-    cur = np.zeros((L, D), dtype=np.int64)
-    pick = np.zeros((L, D), dtype=np.int64)
-    phase = np.zeros((L, D), dtype=np.int64)
-    vs = np.zeros((L, NUM_DIMS, 5), dtype=np.int64)
-    subd = np.zeros((L, 2, NUM_DIMS), dtype=np.int64)
-    mkey = np.zeros((MEMO_CAP, 1 + NUM_DIMS), dtype=np.int64)
-    mcount = np.zeros(2, dtype=np.int64)
-    htab = np.zeros(HASH_CAP, dtype=np.int64)
-    hgen = np.zeros(HASH_CAP, dtype=np.int64)
-    ri = np.zeros((MEMO_CAP, NRI), dtype=np.int64)
-    rf = np.zeros((MEMO_CAP, NRF), dtype=np.float64)
-    first_done = np.zeros(1, dtype=np.int64)
-    first_child = np.zeros(MEMO_CAP, dtype=np.int64)
-    crec = np.empty((MAX_CASE_RECORDS, NCR), dtype=np.int64)
-    cstart = np.zeros(MEMO_CAP, dtype=np.int64)
-    ccount = np.zeros(1, dtype=np.int64)
+    ld, ln, linfo, sdim, lmap, lfirst, llast, lp = _level_tables()
+    scan = _scan_tables(not score)
+    have_scan = not score
     err = np.zeros(DETAIL_LEN, dtype=np.int64)
-    lp = np.zeros((L, NLP), dtype=np.int64)
     fi = np.zeros((D + 2, 3, NF), dtype=np.int64)
     sc = np.zeros((4, D), dtype=np.int64)
-    pc = np.zeros((7, PC_SIZE), dtype=np.int64)
-    pcg = np.zeros(2, dtype=np.int64)
     tv, tn, tm = _tensor_tables(layer[LAYER_TYPE])
-    cst, cnst, gst, vst, ws, need_e, T, coef, cf = _closed_tables()
+    cst, cnst, gst, vst, ws, need_e, jdim, T, coef, cf = _closed_tables()
     conv = layer[LAYER_TYPE] != LT_GEMM
     units = hw[HW_NUM_UNITS]
     lanes = hw[HW_SIMD_LANES]
@@ -306,19 +309,23 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
         for c in range(metrics.shape[1]):
             metrics[i, c] = np.nan
         nlev = nlevels[i]
-        s = build_levels(layer, hw, dirs[i], clusters[i], nlev, ld, ln, linfo, sdim, spres, lmap, lfirst,
-                         llast, detail[i])
+        s = build_levels(layer, hw, dirs[i], clusters[i], nlev, ld, ln, linfo, sdim, lmap, lfirst, llast, lp,
+                         detail[i])
         if s != R_OK:
             status[i] = s
             continue
         if score and fast:
-            level_plan(nlev, ld, ln, linfo, lfirst, tv, tn, lp)
-            if closed_form(nlev, conv, hw, sdim[0], ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, vst, need_e, T,
-                           coef, fi, sc[0], sc[3], ws, cf) == 0 and _score_row(hw, cf, metrics[i]):
+            if closed_form(nlev, conv, hw, sdim[0], ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, vst, need_e, jdim,
+                           T, coef, ws, cf) == 0 and _score_row(hw, cf, metrics[i]):
                 status[i] = R_OK
                 continue
             for c in range(metrics.shape[1]):
                 metrics[i, c] = np.nan
+        if not have_scan:
+            scan = _scan_tables(True)
+            have_scan = True
+        (st, nst, freq, cur, pick, phase, vs, subd, mkey, mcount, htab, hgen, ri, rf, first_done, first_child, crec,
+         cstart, ccount, pc, pcg) = scan
         top = analyze_mapping(nlev, conv, hw, sdim[0], ld, ln, linfo, lmap, lfirst, llast, tv, tn, tm, st, nst,
                               freq, cur, pick, phase, vs, subd, mkey, mcount, htab, hgen, first_child, ri, rf, crec,
                               cstart, ccount, first_done, err, lp, fi, sc, pc, pcg, fast)
@@ -351,22 +358,16 @@ def closed_form_codes(layer, hw, dirs, clusters, nlevels, codes) -> None:
     """codes[i] = 0 where closed_form scores mapping i, else why not (closed.py's codes; -1: rejected earlier).
 
     For tests and benchmarks: how much of a population the closed form covers."""
-    L = MAX_LEVELS
-    D = MAX_LEVEL_DIRS
-    ld, ln, linfo, sdim, spres, lmap, lfirst, llast = _level_tables()
-    lp = np.zeros((L, NLP), dtype=np.int64)
-    fi = np.zeros((D + 2, 3, NF), dtype=np.int64)
-    sc = np.zeros((4, D), dtype=np.int64)
-    cst, cnst, gst, vst, ws, need_e, T, coef, cf = _closed_tables()
+    ld, ln, linfo, sdim, lmap, lfirst, llast, lp = _level_tables()
+    cst, cnst, gst, vst, ws, need_e, jdim, T, coef, cf = _closed_tables()
     detail = np.zeros(DETAIL_LEN, dtype=np.int64)
     tv, tn, tm = _tensor_tables(layer[LAYER_TYPE])
     conv = layer[LAYER_TYPE] != LT_GEMM
     for i in range(dirs.shape[0]):
         nlev = nlevels[i]
-        if build_levels(layer, hw, dirs[i], clusters[i], nlev, ld, ln, linfo, sdim, spres, lmap, lfirst, llast,
+        if build_levels(layer, hw, dirs[i], clusters[i], nlev, ld, ln, linfo, sdim, lmap, lfirst, llast, lp,
                         detail) != R_OK:
             codes[i] = -1
             continue
-        level_plan(nlev, ld, ln, linfo, lfirst, tv, tn, lp)
         codes[i] = closed_form(nlev, conv, hw, sdim[0], ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, vst,
-                               need_e, T, coef, fi, sc[0], sc[3], ws, cf)
+                               need_e, jdim, T, coef, ws, cf)
