@@ -476,19 +476,24 @@ def _own_outputs(L: np.ndarray, n: int, present: int) -> int:
     if n_xp > 0 and (present & _B_X) == 0:
         if s_size < 0:
             return -1
-        L[j_xp, 1] = DIM_X
-        L[j_xp, 2] = L[j_xp, 2] + s_size - 1
-        present |= _B_X
-        if n_xp == 1:
-            present &= ~_B_XP
+        present = _to_input_side(L, j_xp, DIM_X, s_size, n_xp, present, _B_X, _B_XP)
     if n_yp > 0 and (present & _B_Y) == 0:
         if r_size < 0:
             return -2
-        L[j_yp, 1] = DIM_Y
-        L[j_yp, 2] = L[j_yp, 2] + r_size - 1
-        present |= _B_Y
-        if n_yp == 1:
-            present &= ~_B_YP
+        present = _to_input_side(L, j_yp, DIM_Y, r_size, n_yp, present, _B_Y, _B_YP)
+    return present
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _to_input_side(L: np.ndarray, j: int, dim: int, filt: int, count: int, present: int, bit: int,
+                   out_bit: int) -> int:
+    """Directive j (X' or Y') becomes `dim` (X or Y) spanning its outputs plus the filter tile; the presence mask
+    keeps the output bit only while other X' (Y') directives remain."""
+    L[j, 1] = dim
+    L[j, 2] = L[j, 2] + filt - 1
+    present |= bit
+    if count == 1:
+        present &= ~out_bit
     return present
 
 
