@@ -49,7 +49,7 @@ from .cmath import cdiv
 from .engine import change_ingress, directive_counts, init_ingress, state_factors, suffix_ingress
 from .levels import (LI_NEDGE, LI_NSUB, LP_FAST, LP_NSP, LP_SP0, LP_TMASK, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE,
                      MP_UNIQUE_EDGE)
-from .traffic import T_OUTPUT, output_dim, tensor_size, variant_weights
+from .traffic import T_OUTPUT, output_dim, variant_weights
 
 # result fields (int64)
 CF_RUNTIME = 0
@@ -137,7 +137,7 @@ def _level_dims(nlev, ld, ln, lp, jdim):
 
 
 @njit(cache=True, _nrt=False)
-def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, vst, need_e, jdim, T,
+def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, vst, need_e, jdim, T,
                 coef, ws, out) -> int:
     """Runtime, counts and buffer sizes of one completed mapping in closed form (0), or why not (> 0).
 
@@ -146,7 +146,8 @@ def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, c
     and MAESTRO skips them); vst[l, a, j] the valid states as (occurrences, variant handed down) pairs,
     padded to three with zero occurrences; T[b, k, v, a] the factor of dimension v, variant a in runtime term k,
     b alternating between a level and the one below it; jdim[l, v] the directive of dimension v at level l
-    (the passes visit directives by dimension, so branches come in the same order for every mapping).
+    (the passes visit directives by dimension, so branches come in the same order for every mapping); tsz the
+    layer's tensor sizes (kernel._tensor_sizes, once per batch).
     """
     lat = hw[HW_NOC_LATENCY]
     bw = float(hw[HW_NOC_BW])
@@ -346,7 +347,7 @@ def closed_form(nlev, conv, hw, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, c
     if runtime <= 0:
         return 15
     # ---- the top level's counts ----
-    if not _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, ws, out):
+    if not _top_counts(tsz, ld, ln, linfo, lmap, lp, tm, cst, cnst, gst, ws, out):
         return 16
     offchip = hw[HW_OFFCHIP_BW]
     in_off = cdiv(cdiv(out[CF_UP_SZ] + out[CF_UP_SZ + 1], offchip), 2)
@@ -376,11 +377,12 @@ C_Z, C_INIT, C_ALL, C_VAL, C_ASP = 0, 8, 12, 19, 22
 
 
 @njit(cache=True, _nrt=False)
-def _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, ws, out) -> bool:
+def _top_counts(tsz, ld, ln, linfo, lmap, lp, tm, cst, cnst, gst, ws, out) -> bool:
     """The top level's access counts, MACs and L2 buffer sizes as sums over its cases, in closed form.
 
     Egress and output L1 traffic count every case; ingress and MACs only the cases with partial sums
     (gst != 0), as the scan does. Returns False where a count would need the scan (rejections, negatives).
+    tsz: the layer's tensor sizes (the L2 fills and the output drain; the same for every mapping).
     """
     D = ws.shape[0] - 4
     nsub = linfo[0, LI_NSUB]
@@ -469,8 +471,8 @@ def _top_counts(conv, top_dims, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, 
         out[CF_DN_WR + t] = tot
         out[CF_DN_RD + t] = num_comp
         out[CF_UP_SZ + t] = 2 * first
-        out[CF_UP_WR + t] = tensor_size(top_dims, tv, tn, t, conv)
-    out[CF_UP_RD + T_OUTPUT] = tensor_size(top_dims, tv, tn, T_OUTPUT, conv)
+        out[CF_UP_WR + t] = tsz[t]
+    out[CF_UP_RD + T_OUTPUT] = tsz[T_OUTPUT]
     out[CF_UP_WR + T_OUTPUT] = egress
     out[CF_DN_RD + T_OUTPUT] = dn_o
     out[CF_DN_WR + T_OUTPUT] = dn_o

@@ -20,7 +20,7 @@ from .metrics import (M_AI, M_AREA, M_AVG_BW, M_AVG_PES, M_BUF0, M_DELAY0, M_ENE
                       M_POWER, M_RUNTIME, M_TENSOR0, M_THROUGHPUT, M_TPE, M_VECTOR_WIDTH, M_WEIGHT_PIXELS,
                       NUM_METRICS, R_NAN, R_NEGATIVE, R_OK, R_THROUGHPUT, R_TILE_LT_FILTER, R_ZERO_COMPUTE,
                       R_ZERO_RUNTIME)
-from .traffic import tensor_masks, tensor_vars
+from .traffic import tensor_masks, tensor_size, tensor_vars
 
 # MAESTRO's fixed technology numbers (DSE cost database and scaling model; CSV energy and area columns)
 MAC_ENERGY = 0.00023
@@ -260,6 +260,16 @@ def _tensor_tables(ltype: int):
 
 
 @njit(cache=True)
+def _tensor_sizes(layer, tv, tn, conv):
+    """Elements of input, filter and output of the whole layer: per batch, not per mapping."""
+    dims = layer[LAYER_DIMS:LAYER_DIMS + NUM_DIMS]
+    tsz = np.zeros(3, dtype=np.int64)
+    for t in range(3):
+        tsz[t] = tensor_size(dims, tv, tn, t, conv)
+    return tsz
+
+
+@njit(cache=True)
 def _scan_tables(full: bool):
     """The case scan's workspace (about 2 MB: memo tables, hash, case records); 1-element stand-ins if not full.
 
@@ -300,6 +310,7 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
     tv, tn, tm = _tensor_tables(layer[LAYER_TYPE])
     cst, cnst, gst, vst, ws, need_e, jdim, T, coef, cf = _closed_tables()
     conv = layer[LAYER_TYPE] != LT_GEMM
+    tsz = _tensor_sizes(layer, tv, tn, conv)
     units = hw[HW_NUM_UNITS]
     lanes = hw[HW_SIMD_LANES]
     for i in range(n):
@@ -315,7 +326,7 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
             status[i] = s
             continue
         if score and fast:
-            if closed_form(nlev, conv, hw, sdim[0], ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, vst, need_e, jdim,
+            if closed_form(nlev, conv, hw, sdim[0], tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, vst, need_e, jdim,
                            T, coef, ws, cf) == 0 and _score_row(hw, cf, metrics[i]):
                 status[i] = R_OK
                 continue
@@ -363,11 +374,12 @@ def closed_form_codes(layer, hw, dirs, clusters, nlevels, codes) -> None:
     detail = np.zeros(DETAIL_LEN, dtype=np.int64)
     tv, tn, tm = _tensor_tables(layer[LAYER_TYPE])
     conv = layer[LAYER_TYPE] != LT_GEMM
+    tsz = _tensor_sizes(layer, tv, tn, conv)
     for i in range(dirs.shape[0]):
         nlev = nlevels[i]
         if build_levels(layer, hw, dirs[i], clusters[i], nlev, ld, ln, linfo, sdim, lmap, lfirst, llast, lp,
                         detail) != R_OK:
             codes[i] = -1
             continue
-        codes[i] = closed_form(nlev, conv, hw, sdim[0], ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, vst,
+        codes[i] = closed_form(nlev, conv, hw, sdim[0], tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, vst,
                                need_e, jdim, T, coef, ws, cf)
