@@ -30,42 +30,44 @@ def _put(st: np.ndarray, k: int, pos: int, occ: int, unroll: bool, init_edge: bo
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def directive_states(kind: int, size: int, ofs: int, dim: int, nsub: int, st: np.ndarray) -> int:
-    """Fill st[0..k) with the states of one directive over a dimension of size `dim`; returns k."""
-    k = 0
+def state_shape(kind: int, size: int, ofs: int, dim: int, nsub: int) -> tuple[int, bool, bool, bool, bool, bool]:
+    """A directive's states over a dimension of size `dim`, in registers: (steady occurrences, 0 if there is no
+    steady state; whether there is an edge state; the init state's unroll, edge and edge-edge flags; the edge
+    state's edge-edge flag). The init state always exists, with one occurrence; so does an edge state.
+
+    Why registers: the closed form reads each state once, right away; directive_states stores them for the scan.
+    """
     if dim <= size:         # one tile covers the dimension: a single (initial) state, no division needed
         cover = size if kind == KIND_TEMPORAL else size + ofs * (nsub - 1)
         init_edge = dim < cover
-        _put(st, 0, POS_INIT, 1, True, init_edge, init_edge and kind != KIND_TEMPORAL)
-        return 1
+        return 0, False, True, init_edge, init_edge and kind != KIND_TEMPORAL, False
     if kind == KIND_TEMPORAL:
-        init_edge = dim < size
-        _put(st, k, POS_INIT, 1, dim <= size, init_edge, False)
-        k += 1
         steady = cdiv(dim - size, ofs)
-        if size < dim and steady > 0:
-            _put(st, k, POS_STEADY, steady, False, False, False)
-            k += 1
-        if (not init_edge) and steady * ofs + size < dim:
-            _put(st, k, POS_EDGE, 1, False, False, False)
-            k += 1
-        return k
+        return max(steady, 0), steady * ofs + size < dim, False, False, False, False
     cover = size + ofs * (nsub - 1)
     unroll = dim <= cover
     init_edge = dim < cover
-    _put(st, k, POS_INIT, 1, unroll, init_edge, init_edge)
-    k += 1
     steady = cdiv(cdiv(dim - size, ofs) + 1, nsub) - 1
     has_edge = (not unroll) and ((steady + 1) * (ofs * nsub) + cover > dim) \
         and (steady * (ofs * nsub) + cover != dim)
-    if cover < dim and steady > 0:
-        _put(st, k, POS_STEADY, steady, False, False, False)
-        k += 1
     remaining = dim - (steady + 1) * ofs * nsub
     active = 1 if remaining < size else cdiv(remaining - size, ofs) + 1
     ee = (active - 1) * ofs + size < remaining
-    if (not init_edge) and has_edge:
-        _put(st, k, POS_EDGE, 1, False, False, ee)
+    return (steady if cover < dim and steady > 0 else 0), (not init_edge) and has_edge, unroll, init_edge, \
+        init_edge, ee
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def directive_states(kind: int, size: int, ofs: int, dim: int, nsub: int, st: np.ndarray) -> int:
+    """Fill st[0..k) with the states of one directive over a dimension of size `dim`; returns k."""
+    steady, has_edge, unroll, init_edge, init_ee, edge_ee = state_shape(kind, size, ofs, dim, nsub)
+    _put(st, 0, POS_INIT, 1, unroll, init_edge, init_ee)
+    k = 1
+    if steady > 0:
+        _put(st, k, POS_STEADY, steady, False, False, False)
+        k += 1
+    if has_edge:
+        _put(st, k, POS_EDGE, 1, False, False, edge_ee)
         k += 1
     return k
 

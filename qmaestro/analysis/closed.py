@@ -41,14 +41,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..arrays import (HW_NOC_BW, HW_NOC_LATENCY, HW_OFFCHIP_BW,
-                      HW_SIMD_LANES, KIND_SPATIAL, KIND_TEMPORAL, NUM_DIMS)
-from .cases import POS_EDGE, POS_INIT, POS_STEADY, ST_INIT_EDGE, ST_OCC, ST_POS, ST_SP_EDGE_EDGE, ST_UNROLL, \
-    directive_states
+from ..arrays import HW_NOC_BW, HW_NOC_LATENCY, HW_OFFCHIP_BW, HW_SIMD_LANES, KIND_TEMPORAL, MAX_LEVELS, NUM_DIMS
+from .cases import POS_EDGE, POS_INIT, ST_INIT_EDGE, ST_OCC, ST_POS, ST_SP_EDGE_EDGE, ST_UNROLL, \
+    directive_states, state_shape
 from .cmath import cdiv
 from .engine import change_ingress, directive_counts, init_ingress, state_factors, suffix_ingress
-from .levels import (LI_NEDGE, LI_NSUB, LP_FAST, LP_NSP, LP_SP0, LP_TMASK, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE,
-                     MP_UNIQUE_EDGE)
+from .levels import (LI_NEDGE, LI_NSUB, LP_FAST, LP_NSP, LP_SP0, LP_TMASK, MAX_LEVEL_DIRS, MP_MAPPED, MP_MAPPED_EDGE,
+                     MP_UNIQUE, _ix)
 from .traffic import T_OUTPUT, output_dim, variant_weights
 
 # result fields (int64)
@@ -72,193 +71,249 @@ def _edge(st, k) -> bool:
     return st[k, ST_POS] == POS_EDGE or st[k, ST_INIT_EDGE] == 1
 
 
-@njit(cache=True, _nrt=False)
-def psum_factors(kind: int, v: int, mp: np.ndarray, nedge: int, tmo: int, pos: int, edge: bool):
-    """(f0, f2): the directive's factor of a case's partial sums, plain and at the edge-edge sub-cluster.
+@njit(cache=True, _nrt=False, inline="always")
+def psum_choices(kind: int, v: int, mpf: np.ndarray, mb: int, nedge: int, tmo: bool, sp_out: bool):
+    """A directive's factor of the partial sums of its cases' critical sub-cluster, per state: (init, init at the
+    edge, steady, edge state). Computed once per directive; each state then only picks one.
 
-    The partial sums of a case are the product of F_P x F_O over directives (engine.state_factors);
-    a directive contributes through F_O when its dimension indexes the output, through F_P otherwise.
+    The partial sums of a case are the product of F_P x F_O over directives (engine.state_factors); a
+    directive contributes through F_O when its dimension indexes the output, through F_P otherwise. A
+    SpatialMap's init edge state counts its edge-edge sub-cluster when that one is alone (nedge == 1) and
+    the level splits the output. mpf[mb + r * NUM_DIMS + v]: the level's reuse map, flat.
     """
     a = output_dim(v) if tmo else v
-    m = mp[MP_MAPPED, a]
-    me = mp[MP_MAPPED_EDGE, a]
+    m = mpf[_ix(mb + MP_MAPPED * NUM_DIMS + a)]
+    me = mpf[_ix(mb + MP_MAPPED_EDGE * NUM_DIMS + a)]
     if kind == KIND_TEMPORAL:
-        if tmo and pos == POS_STEADY:
-            f = m
-        elif tmo and pos == POS_EDGE:
-            f = me
-        else:
-            f = me if edge else m
-        return f, f
-    if pos == POS_INIT:
-        if not edge:
-            return m, m
-        if nedge == 1:
-            return m, me
-        if nedge > 1:
-            return m, mp[MP_UNIQUE_EDGE, a]
-        return m, 1
-    if pos == POS_STEADY:
-        return m, m
-    if nedge == 1:
-        f = mp[MP_MAPPED_EDGE, v] if tmo else me      # MAESTRO reads the input-side count here
-        return f, f
-    if nedge > 1:
-        return m, mp[MP_UNIQUE_EDGE, a]
-    return 1, 1
+        return m, me, m, me
+    if nedge == 1:      # MAESTRO reads the input-side count in the edge state
+        return m, (me if sp_out else m), m, mpf[_ix(mb + MP_MAPPED_EDGE * NUM_DIMS + v)]
+    return m, m, m, (m if nedge > 1 else 1)
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _largest_count(mp, v, conv) -> int:
+def _edge_variant(kind: int, nedge: int, ee: bool) -> int:
+    """The variant of a dimension the sub-clusters of an edge state get: 1 the edge tile, 0 the plain one, 2 both
+    (edge-edge and plain sub-clusters: the slower one is decided bottom-up), -1 none (no edge sub-cluster)."""
+    if kind == KIND_TEMPORAL or nedge == 1:
+        return 1
+    if nedge < 1:
+        return -1
+    return 2 if ee else 0
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _largest_count(mpf, mb, v, conv) -> int:
     """The largest per-step element count of dimension v at a level (mapped, new, at the edge; output rows and
-    columns of a convolution included), at least 1: a bound of its factor in any transfer of the level."""
+    columns of a convolution included), at least 1: a bound of its factor in any transfer of the level.
+    mpf[mb + r * NUM_DIMS + v]: the level's reuse map, flat."""
     o = output_dim(v) if conv else v
-    return max(1, max(mp[0, v], mp[1, v], mp[2, v], mp[3, v]), max(mp[0, o], mp[1, o], mp[2, o], mp[3, o]))
+    V = NUM_DIMS
+    return max(1, max(mpf[_ix(mb + v)], mpf[_ix(mb + V + v)], mpf[_ix(mb + 2 * V + v)], mpf[_ix(mb + 3 * V + v)]),
+               max(mpf[_ix(mb + o)], mpf[_ix(mb + V + o)], mpf[_ix(mb + 2 * V + o)], mpf[_ix(mb + 3 * V + o)]))
+
+
+# closed_form's workspace cw (int64, flat: constant strides keep the index arithmetic in displacements):
+# per (level l, variant a, dimension v) the valid states as (occurrences, variant handed down) pairs padded to three
+# with zero occurrences (CW_VST + ((l * 2 + a) * V + v) * 6 + 2 q + f) and whether that variant occurs (CW_HAS + ...);
+# per (level, dimension) whether the level hands its edge tile down (CW_NEED + (l + 1) * V + v) and the directive
+# (CW_J + l * V + v); the runtime terms T[b, k, v, a] of a level (b alternating between a level and the one below)
+# at CW_T + ((b * MAX_TERMS + k) * V + v) * 2 + a.
+_V = NUM_DIMS
+CW_VST = 0
+CW_HAS = CW_VST + MAX_LEVELS * 2 * _V * 6
+CW_NEED = CW_HAS + MAX_LEVELS * 2 * _V
+CW_J = CW_NEED + (MAX_LEVELS + 1) * _V
+CW_T = CW_J + MAX_LEVELS * _V
+NCW = CW_T + 2 * MAX_TERMS * _V * 2
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _level_dims(nlev, ld, ln, lp, jdim):
+def _level_dims(nlev, ldf, ln, lp, cw):
     """(0, dims) when every level maps each of the same dimensions once (the tensors' among them: the level
-    plan's fast flag) with one SpatialMap, else (2 or 3, 0). Fills jdim[l, v], the directive of dimension v."""
+    plan's fast flag) with one SpatialMap, else (2 or 3, 0). Fills cw[CW_J + l * V + v], the directive of
+    dimension v at level l."""
     dmask = 0
     for j in range(ln[0]):
-        dmask |= 1 << ld[0, j, 1]
+        dmask |= 1 << ldf[_ix(j * 4 + 1)]
     for lvl in range(nlev):
         if lp[lvl, LP_FAST] != 1 or lp[lvl, LP_NSP] != 1:
             return 2, 0
         m = 0
+        base = lvl * MAX_LEVEL_DIRS * 4
         for j in range(ln[lvl]):
-            v = ld[lvl, j, 1]
+            v = ldf[_ix(base + j * 4 + 1)]
             m |= 1 << v
-            jdim[lvl, v] = j
+            cw[_ix(CW_J + lvl * _V + v)] = j
         if m != dmask:
             return 3, 0
     return 0, dmask
 
 
+@njit(cache=True, _nrt=False, inline="always")
+def _tensor_bits(tm):
+    """Per tensor (input, filter, output), the bit mask of the dimensions that index it."""
+    b0 = b1 = b2 = 0
+    for v in range(NUM_DIMS):
+        b0 |= (1 if tm[0, v] != 0 else 0) << v
+        b1 |= (1 if tm[1, v] != 0 else 0) << v
+        b2 |= (1 if tm[T_OUTPUT, v] != 0 else 0) << v
+    return b0, b1, b2
+
+
 @njit(cache=True, _nrt=False)
-def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, vst, need_e, jdim, T,
-                coef, ws, out) -> int:
+def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, cw, ws, out) -> int:
     """Runtime, counts and buffer sizes of one completed mapping in closed form (0), or why not (> 0).
 
-    cst[l, a] / cnst[l, a]: states of level l's directives for dimension variant a (0: the tile the level
-    above hands down, 1: its edge tile); gst their partial-sum factors (0: the state's cases produce nothing
-    and MAESTRO skips them); vst[l, a, j] the valid states as (occurrences, variant handed down) pairs,
-    padded to three with zero occurrences; T[b, k, v, a] the factor of dimension v, variant a in runtime term k,
-    b alternating between a level and the one below it; jdim[l, v] the directive of dimension v at level l
-    (the passes visit directives by dimension, so branches come in the same order for every mapping); tsz the
-    layer's tensor sizes (kernel._tensor_sizes, once per batch).
+    cst[0, 0] / cnst[0, 0]: the top level's directives' states, gst[0, 0] their partial-sum factors (0: the
+    state's cases produce nothing and MAESTRO skips them), for _top_counts; cw: the flat workspace above (the
+    passes visit directives by dimension, so branches come in the same order for every mapping); tsz the
+    layer's tensor sizes (kernel._tensor_sizes, once per batch). ld and lmap are read flat: their layout is
+    kernel._level_tables'.
     """
+    V = _V
     lat = hw[HW_NOC_LATENCY]
     bw = float(hw[HW_NOC_BW])
     if hw[HW_SIMD_LANES] != 1 or lat < 0:
         return 1
-    code, dmask = _level_dims(nlev, ld, ln, lp, jdim)
+    if ld.shape[1] != MAX_LEVEL_DIRS or ld.shape[2] != 4 or lmap.shape[1] != 4 or lmap.shape[2] != V:
+        return 19           # tables of another layout than kernel._level_tables'
+    ldf = ld.reshape(ld.size)
+    mpf = lmap.reshape(lmap.size)
+    code, dmask = _level_dims(nlev, ldf, ln, lp, cw)
     if code != 0:
         return code
+    tb0, tb1, tbo = _tensor_bits(tm)
     # ---- top-down: every directive's states for the dimension sizes it can be handed, and their factors ----
-    for lvl in range(nlev):
-        for v in range(NUM_DIMS):
-            need_e[lvl + 1, v] = 0
+    for q in range(CW_NEED + V, CW_NEED + (nlev + 1) * V):
+        cw[_ix(q)] = 0
     inner = nlev - 1
     lb_psum = 1         # a lower bound of the innermost level's (valid) partial sums
     bound = 1.0         # an upper bound of every runtime factor (all factors are >= 1): no int64 overflow
     vol0 = vol1 = vol2 = 1
+    tin = CW_T + (inner & 1) * MAX_TERMS * V * 2     # the innermost level's runtime terms
     for lvl in range(nlev):
         nsub = linfo[lvl, LI_NSUB]
         nedge = linfo[lvl, LI_NEDGE]
-        mp = lmap[lvl]
+        mb = lvl * 4 * V            # this level's reuse map in mpf; the level above's at mb - 4 V
         sp_out = lp[lvl, LP_TMASK + T_OUTPUT] != 0
         occ_bound = 1.0
         level_bound = 1.0
         negs = 0            # directives with negative partial-sum factors (Y/X edge tiles below R/S)
         moved0 = moved1 = moved2 = float(max(nsub, nedge, 1))    # largest transfer per tensor (see below)
-        for v in range(NUM_DIMS):
+        for v in range(V):
             if (dmask >> v) & 1 == 0:
                 continue
-            j = jdim[lvl, v]
-            kind = ld[lvl, j, 0]
-            tmo = tm[T_OUTPUT, v]
-            m = float(_largest_count(mp, v, conv))
-            moved0 *= m if tm[0, v] != 0 else 1.0
-            moved1 *= m if tm[1, v] != 0 else 1.0
-            moved2 *= m if tm[T_OUTPUT, v] != 0 else 1.0
+            j = cw[_ix(CW_J + lvl * V + v)]
+            lj = (lvl * MAX_LEVEL_DIRS + j) * 4
+            kind = ldf[_ix(lj)]
+            size = ldf[_ix(lj + 2)]
+            ofs = ldf[_ix(lj + 3)]
+            in0 = (tb0 >> v) & 1 != 0
+            ino = (tbo >> v) & 1 != 0
+            m = float(_largest_count(mpf, mb, v, conv))
+            moved0 *= m if in0 else 1.0
+            moved1 *= m if (tb1 >> v) & 1 != 0 else 1.0
+            moved2 *= m if ino else 1.0
             if lvl == inner:    # the L1 tiles: products of the innermost level's mapped counts
-                mv = mp[MP_MAPPED, v]
-                vol0 *= mv if tm[0, v] != 0 else 1
-                vol1 *= mv if tm[1, v] != 0 else 1
-                vol2 *= mv if tm[T_OUTPUT, v] != 0 else 1
+                mv = mpf[_ix(mb + MP_MAPPED * V + v)]
+                vol0 *= mv if in0 else 1
+                vol1 *= mv if (tb1 >> v) & 1 != 0 else 1
+                vol2 *= mv if ino else 1
             big = 1
             neg = False
             low = 9223372036854775807
             hi = 0.0
+            g_in, g_ie, g_st, g_ed = psum_choices(kind, v, mpf, mb, nedge, ino, sp_out)
+            no_new = kind == KIND_TEMPORAL and mpf[_ix(mb + MP_UNIQUE * V + v)] == 0
+            no_input = in0 and mpf[_ix(mb + MP_MAPPED_EDGE * V + v)] < 1 and (kind == KIND_TEMPORAL or nedge == 1)
             for a in range(2):
+                has = CW_HAS + (lvl * 2 + a) * V + v
                 if a == 0:
-                    dim = top_dims[v] if lvl == 0 else lmap[lvl - 1, MP_MAPPED, v]
+                    dim = top_dims[v] if lvl == 0 else mpf[_ix(mb - 4 * V + MP_MAPPED * V + v)]
                 else:
-                    if lvl == 0 or need_e[lvl, v] == 0:
-                        cnst[lvl, 1, j] = 0
+                    if lvl == 0 or cw[_ix(CW_NEED + lvl * V + v)] == 0:
+                        cw[_ix(has)] = 0
                         continue
-                    dim = lmap[lvl - 1, MP_MAPPED_EDGE, v]
-                stj = cst[lvl, a, j]
-                ns = directive_states(kind, ld[lvl, j, 2], ld[lvl, j, 3], dim, nsub, stj)
-                cnst[lvl, a, j] = ns
-                if ns > 1 and kind == KIND_TEMPORAL and mp[MP_UNIQUE, v] == 0:
+                    dim = mpf[_ix(mb - 4 * V + MP_MAPPED_EDGE * V + v)]
+                cw[_ix(has)] = 1
+                steady, has_edge, unroll, ie, iee, eee = state_shape(kind, size, ofs, dim, nsub)
+                ns = 1 + (steady > 0) + has_edge
+                if lvl == 0 and a == 0:     # the top level's states: _top_counts sums over them
+                    cnst[0, 0, _ix(j)] = directive_states(kind, size, ofs, dim, nsub, cst[0, 0, _ix(j)])
+                if ns > 1 and no_new:
                     return 6        # steps that bring no new elements: MAESTRO may reject, the scan knows
-                if _edge(stj, 0) and tm[0, v] != 0 and mp[MP_MAPPED_EDGE, v] < 1 and (kind == KIND_TEMPORAL
-                                                                                    or nedge == 1):
+                if ie and no_input:
                     return 5        # the all-init case must move input data (its ingress delay is the latency)
-                vs = vst[lvl, a, j]
-                for q in range(3):      # padded with zero occurrences: fixed-length sums below
-                    vs[q, 0] = 0
-                    vs[q, 1] = 0
-                nv = 0
-                w = 0
-                wf = 0.0
-                for k in range(ns):
-                    occ = stj[k, ST_OCC]
-                    big = max(big, occ)
-                    if occ < 1:
-                        return 7
-                    e = _edge(stj, k)
-                    f0, f2 = psum_factors(kind, v, mp, nedge, tmo, stj[k, ST_POS], e)
-                    g = f0
-                    if kind == KIND_SPATIAL and sp_out and e and nedge == 1 and stj[k, ST_SP_EDGE_EDGE] == 1:
-                        g = f2
-                    if g <= 0:
-                        if k == 0:
-                            return 10   # the all-init case computes nothing: the first valid case moves
-                        if g < 0:
-                            neg = True
-                        g = 0           # MAESTRO skips these cases (no partial sums): no sub-cluster, no runtime
-                    gst[lvl, a, j, k] = g
-                    if g == 0:
-                        continue
-                    low = min(low, g)
-                    ce = 0              # the variant of this dimension the sub-clusters get
-                    if e:
-                        if kind == KIND_TEMPORAL:
-                            ce = 1
-                        elif nedge < 1:
-                            return 8        # an edge step with no edge sub-cluster: leave it to the scan
-                        elif nedge == 1:
-                            ce = 1
-                        elif stj[k, ST_SP_EDGE_EDGE] == 1:
-                            ce = 2          # edge-edge and plain sub-clusters: the slower one (decided below)
+                big = max(big, steady)
+                # the states in order (init, steady, edge): occurrences, partial-sum factor, edge variant
+                g = g_ie if ie else g_in
+                if g <= 0:
+                    return 10       # the all-init case computes nothing: the first valid case moves
+                ce = _edge_variant(kind, nedge, iee) if ie else 0
+                if ce < 0:
+                    return 8        # an edge step with no edge sub-cluster: leave it to the scan
+                vb = CW_VST + ((lvl * 2 + a) * V + v) * 6
+                cw[_ix(vb)] = 1
+                cw[_ix(vb + 1)] = ce
+                cw[_ix(vb + 2)] = 0     # padded with zero occurrences: fixed-length sums below
+                cw[_ix(vb + 3)] = 0
+                cw[_ix(vb + 4)] = 0
+                cw[_ix(vb + 5)] = 0
+                need = CW_NEED + (lvl + 1) * V + v
+                if ce != 0:
+                    cw[_ix(need)] = 1
+                low = min(low, g)
+                w = g
+                wf = float(g) if lvl == inner else 1.0
+                g1 = g2 = 0
+                nv = 1
+                if steady > 0:
+                    g = g_st
+                    if g < 0:
+                        neg = True
+                    if g > 0:
+                        low = min(low, g)
+                        cw[_ix(vb + 2)] = steady
+                        nv = 2
+                        if lvl == inner:
+                            w += steady * g
+                            wf += float(steady) * float(g)
+                        else:
+                            wf += float(steady)
+                    g1 = max(g, 0)
+                if has_edge:
+                    g = g_ed
+                    if g < 0:
+                        neg = True
+                    if g > 0:
+                        ce = _edge_variant(kind, nedge, eee)
+                        if ce < 0:
+                            return 8
                         if ce != 0:
-                            need_e[lvl + 1, v] = 1
-                    vs[nv, 0] = occ
-                    vs[nv, 1] = ce
-                    nv += 1
-                    if lvl == inner:
-                        w += occ * g
-                        wf += float(occ) * float(g)
-                    else:
-                        wf += float(occ)
+                            cw[_ix(need)] = 1
+                        low = min(low, g)
+                        cw[_ix(vb + 2 * nv)] = 1
+                        cw[_ix(vb + 2 * nv + 1)] = ce
+                        if lvl == inner:
+                            w += g
+                            wf += float(g)
+                        else:
+                            wf += 1.0
+                    g2 = max(g, 0)
+                if lvl == 0 and a == 0:
+                    gs = gst[0, 0, _ix(j)]
+                    gs[0] = g_ie if ie else g_in
+                    if steady > 0:
+                        gs[1] = g1
+                        if has_edge:
+                            gs[2] = g2
+                    elif has_edge:
+                        gs[1] = g2
                 hi = max(hi, wf)
                 if lvl == inner:
-                    T[inner & 1, 0, v, a] = w
-                    T[inner & 1, 1, v, a] = 1
+                    cw[_ix(tin + v * 2 + a)] = w                # term 0: the partial sums
+                    cw[_ix(tin + (V + v) * 2 + a)] = 1          # term 1: the latency
             if neg:
                 negs += 1
             occ_bound *= big
@@ -275,31 +330,33 @@ def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, 
     if bound > LIMIT or lb_psum < lat:
         return 11           # overflow risk, or a compute delay below the NoC latency (the max would differ)
     # ---- bottom-up: the runtime of every level as a sum of products over dimensions ----
-    coef[0] = 1
-    coef[1] = lat
+    # term k's coefficient: 1 for the partial sums (k = 0), the NoC latency for every level's all-init case
     nterm = 2
     lb_comp = lb_psum       # a lower bound of the compute delay of any valid case of the top level
     b = inner & 1
     for lvl in range(inner - 1, -1, -1):
         c = b               # the level below's terms
         b = lvl & 1
+        tcb = CW_T + c * MAX_TERMS * V * 2
+        tbb = CW_T + b * MAX_TERMS * V * 2
         nedge = linfo[lvl, LI_NEDGE]
-        spd = lp[lvl, LP_SP0]
         slower = 0          # which of edge-edge (1) and plain (0) sub-clusters is slower in every case
         if nedge > 1:
-            v_sp = ld[lvl, spd, 1]
+            v_sp = ldf[_ix((lvl * MAX_LEVEL_DIRS + lp[lvl, LP_SP0]) * 4 + 1)]
             both = False
             for a in range(2):
-                vs = vst[lvl, a, spd]
-                if vs[0, 1] == 2 or vs[1, 1] == 2 or vs[2, 1] == 2:
+                vb = CW_VST + ((lvl * 2 + a) * V + v_sp) * 6
+                if cw[_ix(vb + 1)] == 2 or cw[_ix(vb + 3)] == 2 or cw[_ix(vb + 5)] == 2:
                     both = True
             if both:
                 le = True
                 ge = True
                 for k in range(nterm):
-                    if T[c, k, v_sp, 1] > T[c, k, v_sp, 0]:
+                    t0 = cw[_ix(tcb + (k * V + v_sp) * 2)]
+                    t1 = cw[_ix(tcb + (k * V + v_sp) * 2 + 1)]
+                    if t1 > t0:
                         le = False
-                    if T[c, k, v_sp, 1] < T[c, k, v_sp, 0]:
+                    if t1 < t0:
                         ge = False
                 if not le and not ge:
                     return 13   # which sub-cluster is slower depends on the case: leave it to the scan
@@ -308,41 +365,44 @@ def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, 
             # a lower bound of the top level's compute delays: the sub-level's runtime, term by term
             lb_comp = 0
             for k in range(nterm):
-                p = coef[k]
-                for j in range(ln[0]):
-                    v = ld[0, j, 1]
-                    lo = T[c, k, v, 0]
-                    if need_e[1, v] == 1:
-                        lo = min(lo, T[c, k, v, 1])
+                p = 1 if k == 0 else lat
+                for v in range(V):
+                    if (dmask >> v) & 1 == 0:
+                        continue
+                    lo = cw[_ix(tcb + (k * V + v) * 2)]
+                    if cw[_ix(CW_NEED + V + v)] == 1:
+                        lo = min(lo, cw[_ix(tcb + (k * V + v) * 2 + 1)])
                     p *= lo
                 lb_comp += p
-        for v in range(NUM_DIMS):
+        for v in range(V):
             if (dmask >> v) & 1 == 0:
                 continue
-            j = jdim[lvl, v]
             for a in range(2):
-                if cnst[lvl, a, j] == 0:
+                if cw[_ix(CW_HAS + (lvl * 2 + a) * V + v)] == 0:
                     continue
-                vs = vst[lvl, a, j]
+                vb = CW_VST + ((lvl * 2 + a) * V + v) * 6
                 # three states, missing ones with zero occurrences: no loop whose length varies per mapping
-                o0 = vs[0, 0]
-                o1 = vs[1, 0]
-                o2 = vs[2, 0]
-                e0 = slower if vs[0, 1] == 2 else vs[0, 1]
-                e1 = slower if vs[1, 1] == 2 else vs[1, 1]
-                e2 = slower if vs[2, 1] == 2 else vs[2, 1]
-                tc = T[c]
-                tb = T[b]
+                o0 = cw[_ix(vb)]
+                o1 = cw[_ix(vb + 2)]
+                o2 = cw[_ix(vb + 4)]
+                e0 = cw[_ix(vb + 1)]
+                e1 = cw[_ix(vb + 3)]
+                e2 = cw[_ix(vb + 5)]
+                e0 = slower if e0 == 2 else e0
+                e1 = slower if e1 == 2 else e1
+                e2 = slower if e2 == 2 else e2
                 for k in range(nterm):
-                    tb[k, v, a] = o0 * tc[k, v, e0] + o1 * tc[k, v, e1] + o2 * tc[k, v, e2]
-                T[b, nterm, v, a] = 1
-        coef[nterm] = lat   # this level's all-init case: compute + ingress delay, once per shape
-        nterm += 1
+                    tk = tcb + (k * V + v) * 2
+                    cw[_ix(tbb + (k * V + v) * 2 + a)] = o0 * cw[_ix(tk + e0)] + o1 * cw[_ix(tk + e1)] + \
+                        o2 * cw[_ix(tk + e2)]
+                cw[_ix(tbb + (nterm * V + v) * 2 + a)] = 1
+        nterm += 1          # this level's all-init case: compute + ingress delay (the latency), once per shape
     runtime = 0
     for k in range(nterm):
-        p = coef[k]
-        for j in range(ln[0]):
-            p *= T[0, k, ld[0, j, 1], 0]
+        p = 1 if k == 0 else lat
+        for v in range(V):
+            if (dmask >> v) & 1 != 0:
+                p *= cw[_ix(CW_T + (k * V + v) * 2)]
         runtime += p
     if runtime <= 0:
         return 15

@@ -11,8 +11,8 @@ from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_Y, HW_NOC_BW, HW_NUM_UNITS, HW_SI
 from .engine import (HASH_CAP, MEMO_CAP, NRF, NRI, RF_AI, RF_AVG_ACTIVE, RF_AVG_BW, RI_DELAY, RI_DN_RD, RI_DN_SZ,
                      RI_DN_WR, RI_NUM_COMP, RI_OFFCHIP, RI_PEAK_BW, RI_RUNTIME, RI_UP_RD, RI_UP_SZ, RI_UP_WR,
                      MAX_CASE_RECORDS, NCR, NF, PC_SIZE, analyze_mapping)
-from .closed import (CF_DN_RD, CF_DN_SZ, CF_DN_WR, CF_MACS, CF_RUNTIME, CF_UP_RD, CF_UP_SZ, CF_UP_WR, MAX_TERMS,
-                     NCF, NW, closed_form)
+from .closed import (CF_DN_RD, CF_DN_SZ, CF_DN_WR, CF_MACS, CF_RUNTIME, CF_UP_RD, CF_UP_SZ, CF_UP_WR, NCF, NCW, NW,
+                     closed_form)
 from .levels import MAX_LEVEL_DIRS, MP_MAPPED, NLP, build_levels
 from .metrics import (M_AI, M_AREA, M_AVG_BW, M_AVG_PES, M_BUF0, M_DELAY0, M_ENERGY, M_INPUT_PIXELS,
                       M_L1_POWER, M_L1_SIZE, M_L2_POWER, M_L2_SIZE, M_MC_INPUT, M_MC_WEIGHT, M_NOC_BW,
@@ -237,15 +237,13 @@ def _level_tables():
 
 @njit(cache=True)
 def _closed_tables():
-    """closed_form's workspace: states, partial-sum factors, valid states, top sums, runtime terms, results."""
+    """closed_form's workspace: the top level's states and partial-sum factors, the flat per-level workspace, the
+    top sums, the results."""
     L = MAX_LEVELS
     D = MAX_LEVEL_DIRS
     return (np.zeros((L, 2, D, 3, 5), dtype=np.int64), np.zeros((L, 2, D), dtype=np.int64),
-            np.zeros((L, 2, D, 3), dtype=np.int64), np.zeros((L, 2, D, 3, 2), dtype=np.int64),
-            np.zeros((D + 4, NW), dtype=np.int64), np.zeros((L + 1, NUM_DIMS), dtype=np.int64),
-            np.zeros((L, NUM_DIMS), dtype=np.int64),
-            np.zeros((2, MAX_TERMS, NUM_DIMS, 2), dtype=np.int64), np.zeros(MAX_TERMS, dtype=np.int64),
-            np.zeros(NCF, dtype=np.int64))
+            np.zeros((L, 2, D, 3), dtype=np.int64), np.zeros(NCW, dtype=np.int64),
+            np.zeros((D + 4, NW), dtype=np.int64), np.zeros(NCF, dtype=np.int64))
 
 
 @njit(cache=True)
@@ -308,7 +306,7 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
     fi = np.zeros((D + 2, 3, NF), dtype=np.int64)
     sc = np.zeros((4, D), dtype=np.int64)
     tv, tn, tm = _tensor_tables(layer[LAYER_TYPE])
-    cst, cnst, gst, vst, ws, need_e, jdim, T, coef, cf = _closed_tables()
+    cst, cnst, gst, cw, ws, cf = _closed_tables()
     conv = layer[LAYER_TYPE] != LT_GEMM
     tsz = _tensor_sizes(layer, tv, tn, conv)
     units = hw[HW_NUM_UNITS]
@@ -326,8 +324,8 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
             status[i] = s
             continue
         if score and fast:
-            if closed_form(nlev, conv, hw, sdim[0], tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, vst, need_e, jdim,
-                           T, coef, ws, cf) == 0 and _score_row(hw, cf, metrics[i]):
+            if closed_form(nlev, conv, hw, sdim[0], tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, cw, ws,
+                           cf) == 0 and _score_row(hw, cf, metrics[i]):
                 status[i] = R_OK
                 continue
             for c in range(metrics.shape[1]):
@@ -370,7 +368,7 @@ def closed_form_codes(layer, hw, dirs, clusters, nlevels, codes) -> None:
 
     For tests and benchmarks: how much of a population the closed form covers."""
     ld, ln, linfo, sdim, lmap, lfirst, llast, lp = _level_tables()
-    cst, cnst, gst, vst, ws, need_e, jdim, T, coef, cf = _closed_tables()
+    cst, cnst, gst, cw, ws, cf = _closed_tables()
     detail = np.zeros(DETAIL_LEN, dtype=np.int64)
     tv, tn, tm = _tensor_tables(layer[LAYER_TYPE])
     conv = layer[LAYER_TYPE] != LT_GEMM
@@ -381,5 +379,5 @@ def closed_form_codes(layer, hw, dirs, clusters, nlevels, codes) -> None:
                         detail) != R_OK:
             codes[i] = -1
             continue
-        codes[i] = closed_form(nlev, conv, hw, sdim[0], tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, vst,
-                               need_e, jdim, T, coef, ws, cf)
+        codes[i] = closed_form(nlev, conv, hw, sdim[0], tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, cw,
+                               ws, cf)
