@@ -1,5 +1,8 @@
 """qmaestro: a MAESTRO-exact, precision-aware analytical cost model for spatial DNN accelerators."""
-from .accelerator import Accelerator
+from .jitcache import configure as _configure_jit_cache
+
+_configure_jit_cache()  # before any jitted module is imported: see qmaestro.jitcache
+from .accelerator import Accelerator  # noqa: E402
 from .evaluate import BatchEvaluation, Evaluation, evaluate, evaluate_batch
 from .errors import (CapacityError, DFSLError, InputError, InvalidMappingError, PrecisionError,
                      QMaestroError)
