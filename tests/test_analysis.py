@@ -11,7 +11,7 @@ from qmaestro.layer import Layer
 from qmaestro.mapping import Cluster, Mapping, SpatialMap, TemporalMap
 from qmaestro.analysis import (METRIC_INDEX, METRIC_NAMES, NUM_METRICS, REASONS, analyze, analyze_batch,
                                analyze_batch_detailed)
-from qmaestro.analysis.cases import directive_states, level_states, next_case
+from qmaestro.analysis.cases import directive_states, level_states, next_case, state_shape
 from qmaestro.analysis.cmath import cdiv, cmod, wrap_int32
 from qmaestro.analysis.levels import MAX_LEVEL_DIRS, NLP, TENSOR_DIMS, build_levels
 from qmaestro.arrays import (DIM_INDEX, MAX_DIRS, MAX_LEVELS, NUM_DIMS, decode, empty_batch, encode, encode_many,
@@ -181,6 +181,21 @@ def test_directive_states_temporal_and_spatial():
     # SpatialMap(1,1) over 10 on 4 sub-clusters: init (4), 1 steady (4), edge with 2 active
     assert directive_states(2, 1, 1, 10, 4, st) == 3 and list(st[:, 0]) == [0, 1, 2]
 
+
+
+def test_state_shape_by_hand():
+    # (steady occurrences, edge state?, init unrolled, init at the edge, init edge-edge, edge state edge-edge)
+    # SpatialMap(1,1) over 10 on 4 sub-clusters: steps of 4; (9 / 1 + 1) / 4 - 1 = 1 steady step, then an
+    # edge step with 10 - 2 x 4 = 2 rows left, both active (not edge-edge)
+    assert state_shape(2, 1, 1, 10, 4) == (1, True, False, False, False, False)
+    # TemporalMap(4,4) over 6: (6 - 4) / 4 = 0 steady steps, and 4 < 6 leaves an edge step
+    assert state_shape(1, 4, 4, 6, 1) == (0, True, False, False, False, False)
+    # SpatialMap(3,3) over 6 on 2 sub-clusters: one step covers 3 + 3 = 6 exactly: init only, unrolled
+    assert state_shape(2, 3, 3, 6, 2)[:5] == (0, False, True, False, False)
+    # SpatialMap(4,4) over 6 on 2: one step covers 8 > 6: init only, at the edge, its last sub-cluster edge-edge
+    assert state_shape(2, 4, 4, 6, 2)[:5] == (0, False, True, True, True)
+    # TemporalMap(8,8) over 6: one tile covers it, at the edge (6 < 8), never edge-edge (temporal)
+    assert state_shape(1, 8, 8, 6, 1) == (0, False, True, True, False, False)
 
 def test_case_order_is_maestros_counter_order():
     ld = np.array([[1, 0, 1, 1], [1, 1, 1, 1]], np.int64)       # two TemporalMap(1,1), dims of size 2
