@@ -103,14 +103,21 @@ def _edge_variant(kind: int, nedge: int, ee: bool) -> int:
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _largest_count(mpf, mb, v, conv) -> int:
-    """The largest per-step element count of dimension v at a level (mapped, new, at the edge; output rows and
-    columns of a convolution included), at least 1: a bound of its factor in any transfer of the level.
-    mpf[mb + r * NUM_DIMS + v]: the level's reuse map, flat."""
-    o = output_dim(v) if conv else v
+def _column_max(mpf, mb, cw) -> None:
+    """Per dimension v of a level, its largest per-step element count (mapped, new, at the edge) into
+    cw[CW_LC + v]: one pass over the level's reuse map (mpf[mb + r * NUM_DIMS + v], flat) that LLVM vectorises."""
     V = NUM_DIMS
-    return max(1, max(mpf[_ix(mb + v)], mpf[_ix(mb + V + v)], mpf[_ix(mb + 2 * V + v)], mpf[_ix(mb + 3 * V + v)]),
-               max(mpf[_ix(mb + o)], mpf[_ix(mb + V + o)], mpf[_ix(mb + 2 * V + o)], mpf[_ix(mb + 3 * V + o)]))
+    for v in range(V):
+        cw[_ix(CW_LC + v)] = max(max(mpf[_ix(mb + v)], mpf[_ix(mb + V + v)]),
+                                 max(mpf[_ix(mb + 2 * V + v)], mpf[_ix(mb + 3 * V + v)]))
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _largest_count(cw, v, conv) -> int:
+    """The largest per-step element count of dimension v at a level (output rows and columns of a convolution
+    included; _column_max), at least 1: a bound of its factor in any transfer of the level."""
+    o = output_dim(v) if conv else v
+    return max(1, cw[_ix(CW_LC + v)], cw[_ix(CW_LC + o)])
 
 
 # closed_form's workspace cw (int64, flat: constant strides keep the index arithmetic in displacements):
@@ -118,14 +125,15 @@ def _largest_count(mpf, mb, v, conv) -> int:
 # with zero occurrences (CW_VST + ((l * 2 + a) * V + v) * 6 + 2 q + f) and whether that variant occurs (CW_HAS + ...);
 # per (level, dimension) whether the level hands its edge tile down (CW_NEED + (l + 1) * V + v) and the directive
 # (CW_J + l * V + v); the runtime terms T[b, k, v, a] of a level (b alternating between a level and the one below)
-# at CW_T + ((b * MAX_TERMS + k) * V + v) * 2 + a.
+# at CW_T + ((b * MAX_TERMS + k) * V + v) * 2 + a; per dimension, the current level's largest count (CW_LC + v).
 _V = NUM_DIMS
 CW_VST = 0
 CW_HAS = CW_VST + MAX_LEVELS * 2 * _V * 6
 CW_NEED = CW_HAS + MAX_LEVELS * 2 * _V
 CW_J = CW_NEED + (MAX_LEVELS + 1) * _V
 CW_T = CW_J + MAX_LEVELS * _V
-NCW = CW_T + 2 * MAX_TERMS * _V * 2
+CW_LC = CW_T + 2 * MAX_TERMS * _V * 2
+NCW = CW_LC + _V
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -201,6 +209,7 @@ def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, 
         level_bound = 1.0
         negs = 0            # directives with negative partial-sum factors (Y/X edge tiles below R/S)
         moved0 = moved1 = moved2 = float(max(nsub, nedge, 1))    # largest transfer per tensor (see below)
+        _column_max(mpf, mb, cw)
         for v in range(V):
             if (dmask >> v) & 1 == 0:
                 continue
@@ -211,7 +220,7 @@ def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, 
             ofs = ldf[_ix(lj + 3)]
             in0 = (tb0 >> v) & 1 != 0
             ino = (tbo >> v) & 1 != 0
-            m = float(_largest_count(mpf, mb, v, conv))
+            m = float(_largest_count(cw, v, conv))
             moved0 *= m if in0 else 1.0
             moved1 *= m if (tb1 >> v) & 1 != 0 else 1.0
             moved2 *= m if ino else 1.0
