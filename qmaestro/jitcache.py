@@ -48,13 +48,20 @@ def cache_root(environ: Mapping[str, str] = os.environ) -> Path:
 
 def prune(root: Path, current: Path, now: float | None = None) -> list[Path]:
     """Remove cache trees other than `current` beyond the KEEP_TREES most recently used that were not used for
-    STALE_SECONDS; returns what was removed. A tree another process still uses is young, so it stays."""
+    STALE_SECONDS; returns what was removed. A tree another process still uses is young, so it stays; one that
+    another process removes meanwhile is skipped."""
     now = time.time() if now is None else now
-    trees = sorted((p for p in root.glob("numba-*") if p.is_dir() and p != current),
-                   key=lambda p: p.stat().st_mtime, reverse=True)
+    trees = []
+    for p in root.glob("numba-*"):
+        try:
+            if p.is_dir() and p != current:
+                trees.append((p.stat().st_mtime, p))
+        except OSError:
+            continue
+    trees.sort(reverse=True)
     removed = []
-    for tree in trees[KEEP_TREES - 1:]:
-        if now - tree.stat().st_mtime > STALE_SECONDS:
+    for mtime, tree in trees[KEEP_TREES - 1:]:
+        if now - mtime > STALE_SECONDS:
             shutil.rmtree(tree, ignore_errors=True)
             removed.append(tree)
     return removed
@@ -68,9 +75,12 @@ def configure(environ: Mapping[str, str] = os.environ) -> Path | None:
         tree = cache_root(environ) / f"numba-{source_digest(src_root)}"
         tree.mkdir(parents=True, exist_ok=True)
         os.utime(tree)          # marks it used: pruning goes by modification time
-        prune(tree.parent, tree)
     except (OSError, RuntimeError, KeyError):  # no home directory, read-only file system, ...
         return None
+    try:
+        prune(tree.parent, tree)
+    except OSError:             # housekeeping only: the cache works without it
+        pass
     if not os.access(tree, os.W_OK):
         return None
     numba.config.CACHE_DIR = str(tree)
