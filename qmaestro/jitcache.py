@@ -17,6 +17,7 @@ import hashlib
 import os
 import shutil
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
@@ -35,6 +36,12 @@ def source_digest(root: Path, packages: tuple[str, ...] = PACKAGES) -> str:
             h.update(path.relative_to(root).as_posix().encode() + b"\0")
             h.update(path.read_bytes())
     return h.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def installed_digest() -> str:
+    """source_digest of the installed qmaestro and qgamma: once per process (both packages' imports configure)."""
+    return source_digest(Path(__file__).resolve().parents[1])
 
 
 def cache_root(environ: Mapping[str, str] = os.environ) -> Path:
@@ -70,9 +77,8 @@ def prune(root: Path, current: Path, now: float | None = None) -> list[Path]:
 def configure(environ: Mapping[str, str] = os.environ) -> Path | None:
     """Point numba's cache at the tree of this exact source (before any cached function is defined); returns it,
     or None where no cache directory is writable (numba then keeps its default)."""
-    src_root = Path(__file__).resolve().parents[1]
     try:
-        tree = cache_root(environ) / f"numba-{source_digest(src_root)}"
+        tree = cache_root(environ) / f"numba-{installed_digest()}"
         tree.mkdir(parents=True, exist_ok=True)
         os.utime(tree)          # marks it used: pruning goes by modification time
     except (OSError, RuntimeError, KeyError):  # no home directory, read-only file system, ...

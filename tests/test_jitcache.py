@@ -43,6 +43,7 @@ def test_configure_points_numba_at_this_tree(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(numba.config, "CACHE_DIR", numba.config.CACHE_DIR)    # restored after the test
     tree = jitcache.configure({"NUMBA_CACHE_DIR": str(tmp_path)})
     src_root = Path(jitcache.__file__).resolve().parents[1]
+    assert jitcache.installed_digest() == jitcache.source_digest(src_root)
     assert tree == tmp_path / "qgamma" / f"numba-{jitcache.source_digest(src_root)}"
     assert tree.is_dir() and numba.config.CACHE_DIR == str(tree)
 

@@ -158,26 +158,29 @@ def _level_dims(nlev, ldf, ln, lp, cw):
     return 0, dmask
 
 
-@njit(cache=True, _nrt=False, inline="always")
-def _tensor_bits(tm):
-    """Per tensor (input, filter, output), the bit mask of the dimensions that index it."""
+@njit(cache=True, _nrt=False)
+def tensor_bits(tm, out) -> None:
+    """out[t]: for tensor t (input, filter, output), the bit mask of the dimensions that index it (per batch)."""
     b0 = b1 = b2 = 0
     for v in range(NUM_DIMS):
         b0 |= (1 if tm[0, v] != 0 else 0) << v
         b1 |= (1 if tm[1, v] != 0 else 0) << v
         b2 |= (1 if tm[T_OUTPUT, v] != 0 else 0) << v
-    return b0, b1, b2
+    out[0] = b0
+    out[1] = b1
+    out[2] = b2
 
 
 @njit(cache=True, _nrt=False)
-def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, cw, ws, out) -> int:
+def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, tmb, cst, cnst, gst, cw, ws,
+                out) -> int:
     """Runtime, counts and buffer sizes of one completed mapping in closed form (0), or why not (> 0).
 
     cst[0, 0] / cnst[0, 0]: the top level's directives' states, gst[0, 0] their partial-sum factors (0: the
     state's cases produce nothing and MAESTRO skips them), for _top_counts; cw: the flat workspace above (the
     passes visit directives by dimension, so branches come in the same order for every mapping); tsz the
-    layer's tensor sizes (kernel._tensor_sizes, once per batch). ld and lmap are read flat: their layout is
-    kernel._level_tables'.
+    layer's tensor sizes (kernel._tensor_sizes, once per batch); tmb the dimension masks of input, filter and
+    output (tensor_bits, once per batch). ld and lmap are read flat: their layout is kernel._level_tables'.
     """
     V = _V
     lat = hw[HW_NOC_LATENCY]
@@ -191,7 +194,9 @@ def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, 
     code, dmask = _level_dims(nlev, ldf, ln, lp, cw)
     if code != 0:
         return code
-    tb0, tb1, tbo = _tensor_bits(tm)
+    tb0 = tmb[0]
+    tb1 = tmb[1]
+    tbo = tmb[2]
     # ---- top-down: every directive's states for the dimension sizes it can be handed, and their factors ----
     for q in range(CW_NEED + V, CW_NEED + (nlev + 1) * V):
         cw[_ix(q)] = 0

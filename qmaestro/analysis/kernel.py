@@ -12,7 +12,7 @@ from .engine import (HASH_CAP, MEMO_CAP, NRF, NRI, RF_AI, RF_AVG_ACTIVE, RF_AVG_
                      RI_DN_WR, RI_NUM_COMP, RI_OFFCHIP, RI_PEAK_BW, RI_RUNTIME, RI_UP_RD, RI_UP_SZ, RI_UP_WR,
                      MAX_CASE_RECORDS, NCR, NF, PC_SIZE, analyze_mapping)
 from .closed import (CF_DN_RD, CF_DN_SZ, CF_DN_WR, CF_MACS, CF_RUNTIME, CF_UP_RD, CF_UP_SZ, CF_UP_WR, NCF, NCW, NW,
-                     closed_form)
+                     closed_form, tensor_bits)
 from .levels import MAX_LEVEL_DIRS, MP_MAPPED, NLP, build_levels
 from .metrics import (M_AI, M_AREA, M_AVG_BW, M_AVG_PES, M_BUF0, M_DELAY0, M_ENERGY, M_INPUT_PIXELS,
                       M_L1_POWER, M_L1_SIZE, M_L2_POWER, M_L2_SIZE, M_MC_INPUT, M_MC_WEIGHT, M_NOC_BW,
@@ -248,13 +248,15 @@ def _closed_tables():
 
 @njit(cache=True)
 def _tensor_tables(ltype: int):
-    """Each tensor's coupled dimensions (tv, tn) and the tensor x dimension mask tm."""
+    """Each tensor's coupled dimensions (tv, tn), the tensor x dimension mask tm and the same as bit masks (tmb)."""
     tv = np.zeros((3, 4), dtype=np.int64)
     tn = np.zeros(3, dtype=np.int64)
     tensor_vars(ltype, tv, tn)
     tm = np.zeros((3, NUM_DIMS), dtype=np.int64)
     tensor_masks(tv, tn, tm)
-    return tv, tn, tm
+    tmb = np.zeros(3, dtype=np.int64)
+    tensor_bits(tm, tmb)
+    return tv, tn, tm, tmb
 
 
 @njit(cache=True)
@@ -305,7 +307,7 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
     err = np.zeros(DETAIL_LEN, dtype=np.int64)
     fi = np.zeros((D + 2, 3, NF), dtype=np.int64)
     sc = np.zeros((4, D), dtype=np.int64)
-    tv, tn, tm = _tensor_tables(layer[LAYER_TYPE])
+    tv, tn, tm, tmb = _tensor_tables(layer[LAYER_TYPE])
     cst, cnst, gst, cw, ws, cf = _closed_tables()
     conv = layer[LAYER_TYPE] != LT_GEMM
     tsz = _tensor_sizes(layer, tv, tn, conv)
@@ -324,8 +326,8 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
             status[i] = s
             continue
         if score and fast:
-            if closed_form(nlev, conv, hw, sdim[0], tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, cw, ws,
-                           cf) == 0 and _score_row(hw, cf, metrics[i]):
+            if closed_form(nlev, conv, hw, sdim[0], tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, tmb, cst, cnst, gst, cw,
+                           ws, cf) == 0 and _score_row(hw, cf, metrics[i]):
                 status[i] = R_OK
                 continue
             for c in range(metrics.shape[1]):
@@ -370,7 +372,7 @@ def closed_form_codes(layer, hw, dirs, clusters, nlevels, codes) -> None:
     ld, ln, linfo, sdim, lmap, lfirst, llast, lp = _level_tables()
     cst, cnst, gst, cw, ws, cf = _closed_tables()
     detail = np.zeros(DETAIL_LEN, dtype=np.int64)
-    tv, tn, tm = _tensor_tables(layer[LAYER_TYPE])
+    tv, tn, tm, tmb = _tensor_tables(layer[LAYER_TYPE])
     conv = layer[LAYER_TYPE] != LT_GEMM
     tsz = _tensor_sizes(layer, tv, tn, conv)
     for i in range(dirs.shape[0]):
@@ -379,5 +381,5 @@ def closed_form_codes(layer, hw, dirs, clusters, nlevels, codes) -> None:
                         detail) != R_OK:
             codes[i] = -1
             continue
-        codes[i] = closed_form(nlev, conv, hw, sdim[0], tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, cst, cnst, gst, cw,
-                               ws, cf)
+        codes[i] = closed_form(nlev, conv, hw, sdim[0], tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, tmb, cst, cnst, gst,
+                               cw, ws, cf)
