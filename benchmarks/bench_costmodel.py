@@ -12,7 +12,8 @@ DESIGN.md section 8 holds qmaestro to >= 1,000,000 evaluations per second per co
 3. times `--repeats` evaluate_batch calls per layer on those populations (analysis in score mode + packing +
    energy + capacity verdicts: everything the mapper ranks by) with numba limited to one thread, and prints
    evals/s. Also shown: the share of mappings the closed form scores itself (`closed%`; the rest go to the
-   case scan) and, for comparison, the full analysis (every MAESTRO column, the case scan) on the same inputs.
+   case scan), of them those analysis/regular.py scores straight from the directives (`regular%`), and, for
+   comparison, the full analysis (every MAESTRO column, the case scan) on the same inputs.
 
 Run: /work/venv/bin/python benchmarks/bench_costmodel.py [--population 300] [--repeats 5] [--seed 1]
 The last line is `evals_per_second_per_core: <number>`.
@@ -141,9 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     cpu_s = analysis_cpu_s = 0.0  # process CPU time (time.process_time): robust when other processes load the machine
     from qmaestro.analysis.kernel import closed_form_codes
     full_s = 0.0
-    closed = 0
+    closed = regular = 0
     print(f"{'layer':24s} {'valid%':>7s} {'evals/s':>12s} {'analysis%':>9s} {'feasible%':>9s} {'closed%':>8s} "
-          f"{'full evals/s':>12s}")
+          f"{'regular%':>8s} {'full evals/s':>12s}")
     for layer in layers:
         d, c, n, share = valid_population(layer, acc, args.population, rng, evaluate_batch)
         ctx = EvaluationContext.of(layer, acc)  # once per layer, as the mapper does
@@ -164,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         codes = np.zeros(len(n), dtype=np.int64)
         closed_form_codes(la, hw, d, c, n, codes)
         closed += int((codes == 0).sum())
+        rcodes = np.zeros(len(n), dtype=np.int64)
+        closed_form_codes(la, hw, d, c, n, rcodes, regular=True)
+        regular += int((rcodes == 0).sum())
         analyze_batch(la, hw, d, c, n)
         t0 = time.perf_counter()
         full_metrics, _ = analyze_batch(la, hw, d, c, n)
@@ -178,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         total_s += dt
         analysis_s += da
         print(f"{layer.name:24s} {100 * share:6.1f}% {evals / dt:12.0f} {100 * min(da / dt, 1):8.1f}% "
-              f"{100 * res.feasible.mean():8.1f}% {100 * (codes == 0).mean():7.1f}% {len(n) / df:12.0f}")
+              f"{100 * res.feasible.mean():8.1f}% {100 * (codes == 0).mean():7.1f}% {100 * (rcodes == 0).mean():7.1f}% "
+              f"{len(n) / df:12.0f}")
     print(f"total: {total_evals} evaluations in {total_s:.3f} s on 1 thread "
           f"(population {args.population}, {args.repeats} calls per layer, {len(layers)} layers); "
           f"analysis alone {analysis_s:.3f} s; precision + energy scoring alone {scoring_s:.4f} s = "
@@ -186,8 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cpu time: evaluate_batch {cpu_s:.3f} s = {total_evals / cpu_s:.0f} evals/s; analysis alone "
           f"{analysis_cpu_s:.3f} s = {total_evals / analysis_cpu_s:.0f} evals/s")
     pop_total = total_evals // args.repeats
-    print(f"closed form scored {closed} of {pop_total} mappings ({100 * closed / pop_total:.1f}%); full analysis "
-          f"(every MAESTRO column, case scan): {pop_total / full_s:.0f} evals/s")
+    print(f"closed form scored {closed} of {pop_total} mappings ({100 * closed / pop_total:.1f}%), "
+          f"{regular} of them straight from the directives (regular form, {100 * regular / pop_total:.1f}%); "
+          f"full analysis (every MAESTRO column, case scan): {pop_total / full_s:.0f} evals/s")
     print(f"evals_per_second_per_core: {total_evals / total_s:.0f}")
     return 0
 

@@ -61,6 +61,13 @@ def state_shape(kind: int, size: int, ofs: int, dim: int, nsub: int) -> tuple[in
 def directive_states(kind: int, size: int, ofs: int, dim: int, nsub: int, st: np.ndarray) -> int:
     """Fill st[0..k) with the states of one directive over a dimension of size `dim`; returns k."""
     steady, has_edge, unroll, init_edge, init_ee, edge_ee = state_shape(kind, size, ofs, dim, nsub)
+    return put_states(st, steady, has_edge, unroll, init_edge, init_ee, edge_ee)
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def put_states(st: np.ndarray, steady: int, has_edge: bool, unroll: bool, init_edge: bool, init_ee: bool,
+               edge_ee: bool) -> int:
+    """Store the states state_shape describes into st[0..k); returns k (for callers that have the shape)."""
     _put(st, 0, POS_INIT, 1, unroll, init_edge, init_ee)
     k = 1
     if steady > 0:

@@ -125,7 +125,8 @@ def _largest_count(cw, v, conv) -> int:
 # with zero occurrences (CW_VST + ((l * 2 + a) * V + v) * 6 + 2 q + f) and whether that variant occurs (CW_HAS + ...);
 # per (level, dimension) whether the level hands its edge tile down (CW_NEED + (l + 1) * V + v) and the directive
 # (CW_J + l * V + v); the runtime terms T[b, k, v, a] of a level (b alternating between a level and the one below)
-# at CW_T + ((b * MAX_TERMS + k) * V + v) * 2 + a; per dimension, the current level's largest count (CW_LC + v).
+# at CW_T + ((b * MAX_TERMS + k) * V + v) * 2 + a; per dimension, the current level's largest count (CW_LC + v);
+# per level l its SpatialMap's dimension (CW_SPV + l) and edge sub-clusters (CW_NE + l), for the bottom-up pass.
 _V = NUM_DIMS
 CW_VST = 0
 CW_HAS = CW_VST + MAX_LEVELS * 2 * _V * 6
@@ -133,7 +134,9 @@ CW_NEED = CW_HAS + MAX_LEVELS * 2 * _V
 CW_J = CW_NEED + (MAX_LEVELS + 1) * _V
 CW_T = CW_J + MAX_LEVELS * _V
 CW_LC = CW_T + 2 * MAX_TERMS * _V * 2
-NCW = CW_LC + _V
+CW_SPV = CW_LC + _V         # per level: the dimension of its SpatialMap
+CW_NE = CW_SPV + MAX_LEVELS     # per level: its edge sub-clusters (linfo's LI_NEDGE)
+NCW = CW_NE + MAX_LEVELS
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -210,6 +213,8 @@ def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, 
         nedge = linfo[lvl, LI_NEDGE]
         mb = lvl * 4 * V            # this level's reuse map in mpf; the level above's at mb - 4 V
         sp_out = lp[lvl, LP_TMASK + T_OUTPUT] != 0
+        cw[_ix(CW_SPV + lvl)] = ldf[_ix((lvl * MAX_LEVEL_DIRS + lp[lvl, LP_SP0]) * 4 + 1)]
+        cw[_ix(CW_NE + lvl)] = nedge
         occ_bound = 1.0
         level_bound = 1.0
         negs = 0            # directives with negative partial-sum factors (Y/X edge tiles below R/S)
@@ -343,6 +348,19 @@ def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, 
         bound *= level_bound * (1.0 + lat)     # R_l <= bound_l x R_(l+1) + lat
     if bound > LIMIT or lb_psum < lat:
         return 11           # overflow risk, or a compute delay below the NoC latency (the max would differ)
+    return finish_closed(nlev, dmask, lat, lb_psum, hw, tsz, ld, ln, linfo, lmap, lp, tm, cst, cnst, gst, cw, ws,
+                         vol0, vol1, vol2, out)
+
+
+@njit(cache=True, _nrt=False)
+def finish_closed(nlev, dmask, lat, lb_psum, hw, tsz, ld, ln, linfo, lmap, lp, tm, cst, cnst, gst, cw, ws, vol0, vol1,
+                  vol2, out) -> int:
+    """After the top-down pass (closed_form's, or regular.regular_form's): the runtime bottom-up, the top level's
+    counts, the off-chip check and the result row; 0, or the code of the failed condition.
+
+    lb_psum: a lower bound of the innermost level's valid partial sums; vol0..2: the innermost tiles per tensor."""
+    V = _V
+    inner = nlev - 1
     # ---- bottom-up: the runtime of every level as a sum of products over dimensions ----
     # term k's coefficient: 1 for the partial sums (k = 0), the NoC latency for every level's all-init case
     nterm = 2
@@ -353,10 +371,10 @@ def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, 
         b = lvl & 1
         tcb = CW_T + c * MAX_TERMS * V * 2
         tbb = CW_T + b * MAX_TERMS * V * 2
-        nedge = linfo[lvl, LI_NEDGE]
+        nedge = cw[_ix(CW_NE + lvl)]
         slower = 0          # which of edge-edge (1) and plain (0) sub-clusters is slower in every case
         if nedge > 1:
-            v_sp = ldf[_ix((lvl * MAX_LEVEL_DIRS + lp[lvl, LP_SP0]) * 4 + 1)]
+            v_sp = cw[_ix(CW_SPV + lvl)]
             both = False
             for a in range(2):
                 vb = CW_VST + ((lvl * 2 + a) * V + v_sp) * 6

@@ -13,7 +13,8 @@ from .engine import (HASH_CAP, MEMO_CAP, NRF, NRI, RF_AI, RF_AVG_ACTIVE, RF_AVG_
                      MAX_CASE_RECORDS, NCR, NF, PC_SIZE, analyze_mapping)
 from .closed import (CF_DN_RD, CF_DN_SZ, CF_DN_WR, CF_MACS, CF_RUNTIME, CF_UP_RD, CF_UP_SZ, CF_UP_WR, NCF, NCW, NW,
                      closed_form, tensor_bits)
-from .levels import MAX_LEVEL_DIRS, MP_MAPPED, NLP, build_levels
+from .levels import _TALL, MAX_LEVEL_DIRS, MP_MAPPED, NLP, build_levels
+from .regular import NRW, regular_form
 from .metrics import (M_AI, M_AREA, M_AVG_BW, M_AVG_PES, M_BUF0, M_DELAY0, M_ENERGY, M_INPUT_PIXELS,
                       M_L1_POWER, M_L1_SIZE, M_L2_POWER, M_L2_SIZE, M_MC_INPUT, M_MC_WEIGHT, M_NOC_BW,
                       M_NOC_POWER, M_NUM_MACS, M_NUM_PES, M_OFFCHIP_BW, M_OPS_PER_J, M_PE_POWER, M_PEAK_BW,
@@ -270,6 +271,23 @@ def _tensor_sizes(layer, tv, tn, conv):
 
 
 @njit(cache=True)
+def _regular_dims(layer):
+    """The dimensions every level of a regular mapping maps once (regular.py): the layer type's coupled ones, in
+    ascending order, as a list and a bit mask (mask 0 when the layer lacks one of them: no mapping is regular)."""
+    ltype = layer[LAYER_TYPE]
+    mask = _TALL[2 if ltype == LT_GEMM else (1 if ltype == 1 else 0)]
+    dims = np.zeros(NUM_DIMS, dtype=np.int64)
+    nd = 0
+    for v in range(NUM_DIMS):
+        if (mask >> v) & 1:
+            if layer[LAYER_DIMS + v] < 1:
+                return dims, 0, 0
+            dims[nd] = v
+            nd += 1
+    return dims, nd, mask
+
+
+@njit(cache=True)
 def _scan_tables(full: bool):
     """The case scan's workspace (about 2 MB: memo tables, hash, case records); 1-element stand-ins if not full.
 
@@ -313,6 +331,8 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
     tsz = _tensor_sizes(layer, tv, tn, conv)
     units = hw[HW_NUM_UNITS]
     lanes = hw[HW_SIMD_LANES]
+    rdims, rnd, rmask = _regular_dims(layer)
+    rw = np.zeros(NRW, dtype=np.int64)
     for i in range(n):
         for k in range(DETAIL_LEN):
             detail[i, k] = 0
@@ -320,12 +340,19 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
         for c in range(metrics.shape[1]):
             metrics[i, c] = np.nan
         nlev = nlevels[i]
+        reg = 20            # regular_form's code (20 and up: not a regular mapping)
+        if score and fast:
+            reg = regular_form(layer, hw, dirs[i], clusters[i], nlev, conv, rdims, rnd, rmask, tmb, tsz, tm, ld, ln,
+                               linfo, lmap, lp, cst, cnst, gst, cw, ws, rw, cf)
+            if reg == 0 and _score_row(hw, cf, metrics[i]):
+                status[i] = R_OK
+                continue
         s = build_levels(layer, hw, dirs[i], clusters[i], nlev, ld, ln, linfo, sdim, lmap, lfirst, llast, lp,
                          detail[i])
         if s != R_OK:
             status[i] = s
             continue
-        if score and fast:
+        if score and fast and reg >= 20:    # not regular: closed_form may still take it (a regular one it would not)
             if closed_form(nlev, conv, hw, sdim[0], tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, tmb, cst, cnst, gst, cw,
                            ws, cf) == 0 and _score_row(hw, cf, metrics[i]):
                 status[i] = R_OK
@@ -365,21 +392,37 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
 
 
 @njit(cache=True)
-def closed_form_codes(layer, hw, dirs, clusters, nlevels, codes) -> None:
-    """codes[i] = 0 where closed_form scores mapping i, else why not (closed.py's codes; -1: rejected earlier).
+def closed_form_rows(layer, hw, dirs, clusters, nlevels, codes, rows, regular=False) -> None:
+    """codes[i] = 0 where closed_form scores mapping i (rows[i]: its result row, closed.py's CF_ layout), else why
+    not (closed.py's codes; -1: rejected earlier). regular=True asks regular.regular_form instead (codes 20 and up:
+    not a regular mapping).
 
-    For tests and benchmarks: how much of a population the closed form covers."""
+    For tests and benchmarks: how much of a population each form covers, and that the two agree."""
     ld, ln, linfo, sdim, lmap, lfirst, llast, lp = _level_tables()
     cst, cnst, gst, cw, ws, cf = _closed_tables()
     detail = np.zeros(DETAIL_LEN, dtype=np.int64)
     tv, tn, tm, tmb = _tensor_tables(layer[LAYER_TYPE])
     conv = layer[LAYER_TYPE] != LT_GEMM
     tsz = _tensor_sizes(layer, tv, tn, conv)
+    rdims, rnd, rmask = _regular_dims(layer)
+    rw = np.zeros(NRW, dtype=np.int64)
     for i in range(dirs.shape[0]):
         nlev = nlevels[i]
+        for k in range(NCF):
+            rows[i, k] = 0
+        if regular:
+            codes[i] = regular_form(layer, hw, dirs[i], clusters[i], nlev, conv, rdims, rnd, rmask, tmb, tsz, tm, ld,
+                                    ln, linfo, lmap, lp, cst, cnst, gst, cw, ws, rw, rows[i])
+            continue
         if build_levels(layer, hw, dirs[i], clusters[i], nlev, ld, ln, linfo, sdim, lmap, lfirst, llast, lp,
                         detail) != R_OK:
             codes[i] = -1
             continue
         codes[i] = closed_form(nlev, conv, hw, sdim[0], tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, tmb, cst, cnst, gst,
-                               cw, ws, cf)
+                               cw, ws, rows[i])
+
+
+def closed_form_codes(layer, hw, dirs, clusters, nlevels, codes, regular=False) -> None:
+    """closed_form_rows without the rows."""
+    rows = np.zeros((len(codes), NCF), dtype=np.int64)
+    closed_form_rows(layer, hw, dirs, clusters, nlevels, codes, rows, regular)

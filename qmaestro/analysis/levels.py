@@ -588,13 +588,17 @@ def _edge_clusters_general(size: int, ofs: int, dim: int, nsub: int) -> int:
 
 @njit(cache=True, _nrt=False, inline="always")
 def edge_clusters(d: np.ndarray, dim: int, nsub: int) -> int:
-    """Sub-clusters active in the last spatial step of the level's first SpatialMap (static sizes).
+    """Sub-clusters active in the last spatial step of the level's first SpatialMap d (static sizes)."""
+    return edge_count(d[2], d[3], dim, nsub)
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def edge_count(size: int, ofs: int, dim: int, nsub: int) -> int:
+    """Sub-clusters active in the last spatial step of a SpatialMap(size, ofs) over `dim` with nsub sub-clusters.
 
     With a positive tile, offset and cluster count every division has positive operands (C++ and
     Python division agree); anything else takes the general code.
     """
-    size = d[2]
-    ofs = d[3]
     if dim <= size:
         return 1
     if size < 1 or ofs < 1 or nsub < 1:
@@ -620,22 +624,30 @@ def _steady_general(ahead: int, ofs: int) -> int:
 
 @njit(cache=True, _nrt=False, inline="always")
 def reuse_row(kind: int, v: int, size: int, ofs: int, dim: int, mp: np.ndarray) -> None:
-    """One directive's elements mapped, new (unique) per step, and the same at the edge step.
+    """One directive's elements mapped, new (unique) per step, and the same at the edge step, into mp[:, v].
 
     A dimension with several directives keeps the last one's numbers (rows are visited in order)."""
+    m, u, me, ue = reuse_counts(kind, size, ofs, dim)
+    mp[MP_MAPPED, v] = m
+    mp[MP_UNIQUE, v] = u
+    mp[MP_MAPPED_EDGE, v] = me
+    mp[MP_UNIQUE_EDGE, v] = ue
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def reuse_counts(kind: int, size: int, ofs: int, dim: int) -> tuple[int, int, int, int]:
+    """(mapped, unique, mapped at the edge, unique at the edge) of a directive over a dimension of size `dim`."""
     ahead = dim - size
     if ofs > 0:
         steady = max(ahead, 0) // ofs     # = max(cdiv(ahead, ofs), 0); no branch on the sign of ahead
     else:
         steady = _steady_general(ahead, ofs)
     has_edge = (steady * ofs + size < dim) or (size > dim)
-    mp[MP_MAPPED, v] = size
-    mp[MP_UNIQUE, v] = 0 if (kind == KIND_TEMPORAL and dim <= size) else min(size, ofs)
+    unique = 0 if (kind == KIND_TEMPORAL and dim <= size) else min(size, ofs)
     edge = dim - (steady + 1) * ofs
     if edge < 0:
         edge = dim
-    mp[MP_MAPPED_EDGE, v] = edge if has_edge else size
-    mp[MP_UNIQUE_EDGE, v] = max(ofs - (size - edge), 0)
+    return size, unique, (edge if has_edge else size), max(ofs - (size - edge), 0)
 
 
 @njit(cache=True, _nrt=False, inline="always")
