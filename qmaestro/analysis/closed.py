@@ -40,10 +40,11 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from ..arrays import HW_NOC_BW, HW_NOC_LATENCY, HW_OFFCHIP_BW, HW_SIMD_LANES, KIND_TEMPORAL, MAX_LEVELS, NUM_DIMS
 from .cases import POS_EDGE, POS_INIT, ST_INIT_EDGE, ST_OCC, ST_POS, ST_SP_EDGE_EDGE, ST_UNROLL, \
-    directive_states, state_shape
+    put_states, state_shape
 from .cmath import cdiv
 from .engine import change_ingress, directive_counts, init_ingress, state_factors, suffix_ingress
 from .levels import (LI_NEDGE, LI_NSUB, LP_FAST, LP_NSP, LP_SP0, LP_TMASK, MAX_LEVEL_DIRS, MP_MAPPED, MP_MAPPED_EDGE,
@@ -174,6 +175,125 @@ def tensor_bits(tm, out) -> None:
     out[2] = b2
 
 
+@njit(cache=True, _nrt=False, inline="always")
+def directive_pass(lvl, inner, v, j, kind, size, ofs, dim0, mpf, mb, nsub, nedge, in0, ino, sp_out, cst, cnst, gst,
+                   cw, tin, acc):
+    """The top-down step of one directive (row j of level lvl, dimension v, over a dimension of size dim0 and, if
+    the level above hands it down, the edge size): its states per variant into cw, the top level's also into
+    cst / cnst / gst. acc: the level's (directives with a negative factor, occupancy bound, runtime bound, the
+    innermost level's partial-sum lower bound) so far. Returns (code, acc updated); code 0, or the closed form's code
+    of the condition that fails. Shared by closed_form and regular.regular_form."""
+    V = _V
+    big = 1
+    neg = False
+    low = 9223372036854775807
+    hi = 0.0
+    g_in, g_ie, g_st, g_ed = psum_choices(kind, v, mpf, mb, nedge, ino, sp_out)
+    no_new = kind == KIND_TEMPORAL and mpf[_ix(mb + MP_UNIQUE * V + v)] == 0
+    no_input = in0 and mpf[_ix(mb + MP_MAPPED_EDGE * V + v)] < 1 and (kind == KIND_TEMPORAL or nedge == 1)
+    for a in range(2):
+        has = CW_HAS + (lvl * 2 + a) * V + v
+        if a == 0:
+            dim = dim0
+        else:
+            if lvl == 0 or cw[_ix(CW_NEED + lvl * V + v)] == 0:
+                cw[_ix(has)] = 0
+                continue
+            dim = mpf[_ix(mb - 4 * V + MP_MAPPED_EDGE * V + v)]
+        cw[_ix(has)] = 1
+        steady, has_edge, unroll, ie, iee, eee = state_shape(kind, size, ofs, dim, nsub)
+        ns = 1 + (steady > 0) + has_edge
+        if lvl == 0 and a == 0:     # the top level's states: _top_counts sums over them
+            cnst[0, 0, _ix(j)] = put_states(cst[0, 0, _ix(j)], steady, has_edge, unroll, ie, iee, eee)
+        if ns > 1 and no_new:
+            return 6, acc     # steps that bring no new elements: MAESTRO may reject, the scan knows
+        if ie and no_input:
+            return 5, acc     # the all-init case must move input data (its ingress delay is the latency)
+        big = max(big, steady)
+        # the states in order (init, steady, edge): occurrences, partial-sum factor, edge variant
+        g = g_ie if ie else g_in
+        if g <= 0:
+            return 10, acc    # the all-init case computes nothing: the first valid case moves
+        ce = _edge_variant(kind, nedge, iee) if ie else 0
+        if ce < 0:
+            return 8, acc     # an edge step with no edge sub-cluster: leave it to the scan
+        vb = CW_VST + ((lvl * 2 + a) * V + v) * 6
+        cw[_ix(vb)] = 1
+        cw[_ix(vb + 1)] = ce
+        cw[_ix(vb + 2)] = 0     # padded with zero occurrences: fixed-length sums below
+        cw[_ix(vb + 3)] = 0
+        cw[_ix(vb + 4)] = 0
+        cw[_ix(vb + 5)] = 0
+        need = CW_NEED + (lvl + 1) * V + v
+        if ce != 0:
+            cw[_ix(need)] = 1
+        low = min(low, g)
+        w = g
+        wf = float(g) if lvl == inner else 1.0
+        g1 = g2 = 0
+        nv = 1
+        if steady > 0:
+            g = g_st
+            if g < 0:
+                neg = True
+            if g > 0:
+                low = min(low, g)
+                cw[_ix(vb + 2)] = steady
+                nv = 2
+                if lvl == inner:
+                    w += steady * g
+                    wf += float(steady) * float(g)
+                else:
+                    wf += float(steady)
+            g1 = max(g, 0)
+        if has_edge:
+            g = g_ed
+            if g < 0:
+                neg = True
+            if g > 0:
+                ce = _edge_variant(kind, nedge, eee)
+                if ce < 0:
+                    return 8, acc
+                if ce != 0:
+                    cw[_ix(need)] = 1
+                low = min(low, g)
+                cw[_ix(vb + 2 * nv)] = 1
+                cw[_ix(vb + 2 * nv + 1)] = ce
+                if lvl == inner:
+                    w += g
+                    wf += float(g)
+                else:
+                    wf += 1.0
+            g2 = max(g, 0)
+        if lvl == 0 and a == 0:
+            gs = gst[0, 0, _ix(j)]
+            gs[0] = g_ie if ie else g_in
+            if steady > 0:
+                gs[1] = g1
+                if has_edge:
+                    gs[2] = g2
+            elif has_edge:
+                gs[1] = g2
+        hi = max(hi, wf)
+        if lvl == inner:
+            cw[_ix(tin + v * 2 + a)] = w                # term 0: the partial sums
+            cw[_ix(tin + (V + v) * 2 + a)] = 1          # term 1: the latency
+    negs, occ_bound, level_bound, lb_psum = acc
+    return 0, (negs + neg, occ_bound * big, level_bound * hi, lb_psum * low if lvl == inner else lb_psum)
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def level_code(moved0: float, moved1: float, moved2: float, bw: float, occ_bound: float, negs: int) -> int:
+    """The closed form's verdict on a level after its directives: 0, or the code of the bound it breaks."""
+    if moved0 + moved1 > bw or moved2 > bw:
+        return 4        # a transfer may need more than one NoC send: the max in the runtime may differ
+    if occ_bound > _I32:
+        return 9        # MAESTRO's int occurrence counts would wrap
+    if negs > 1:
+        return 18       # two negative factors make a positive product, a case MAESTRO counts as valid
+    return 0
+
+
 @njit(cache=True, _nrt=False)
 def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, tm, tmb, cst, cnst, gst, cw, ws,
                 out) -> int:
@@ -215,9 +335,9 @@ def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, 
         sp_out = lp[lvl, LP_TMASK + T_OUTPUT] != 0
         cw[_ix(CW_SPV + lvl)] = ldf[_ix((lvl * MAX_LEVEL_DIRS + lp[lvl, LP_SP0]) * 4 + 1)]
         cw[_ix(CW_NE + lvl)] = nedge
-        occ_bound = 1.0
-        level_bound = 1.0
-        negs = 0            # directives with negative partial-sum factors (Y/X edge tiles below R/S)
+        # (directives with negative partial-sum factors (Y/X edge tiles below R/S), occupancy bound, runtime bound,
+        # lb_psum): what directive_pass accumulates over the level
+        acc = (0, 1.0, 1.0, lb_psum)
         moved0 = moved1 = moved2 = float(max(nsub, nedge, 1))    # largest transfer per tensor (see below)
         _column_max(mpf, mb, cw)
         for v in range(V):
@@ -239,120 +359,23 @@ def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, 
                 vol0 *= mv if in0 else 1
                 vol1 *= mv if (tb1 >> v) & 1 != 0 else 1
                 vol2 *= mv if ino else 1
-            big = 1
-            neg = False
-            low = 9223372036854775807
-            hi = 0.0
-            g_in, g_ie, g_st, g_ed = psum_choices(kind, v, mpf, mb, nedge, ino, sp_out)
-            no_new = kind == KIND_TEMPORAL and mpf[_ix(mb + MP_UNIQUE * V + v)] == 0
-            no_input = in0 and mpf[_ix(mb + MP_MAPPED_EDGE * V + v)] < 1 and (kind == KIND_TEMPORAL or nedge == 1)
-            for a in range(2):
-                has = CW_HAS + (lvl * 2 + a) * V + v
-                if a == 0:
-                    dim = top_dims[v] if lvl == 0 else mpf[_ix(mb - 4 * V + MP_MAPPED * V + v)]
-                else:
-                    if lvl == 0 or cw[_ix(CW_NEED + lvl * V + v)] == 0:
-                        cw[_ix(has)] = 0
-                        continue
-                    dim = mpf[_ix(mb - 4 * V + MP_MAPPED_EDGE * V + v)]
-                cw[_ix(has)] = 1
-                steady, has_edge, unroll, ie, iee, eee = state_shape(kind, size, ofs, dim, nsub)
-                ns = 1 + (steady > 0) + has_edge
-                if lvl == 0 and a == 0:     # the top level's states: _top_counts sums over them
-                    cnst[0, 0, _ix(j)] = directive_states(kind, size, ofs, dim, nsub, cst[0, 0, _ix(j)])
-                if ns > 1 and no_new:
-                    return 6        # steps that bring no new elements: MAESTRO may reject, the scan knows
-                if ie and no_input:
-                    return 5        # the all-init case must move input data (its ingress delay is the latency)
-                big = max(big, steady)
-                # the states in order (init, steady, edge): occurrences, partial-sum factor, edge variant
-                g = g_ie if ie else g_in
-                if g <= 0:
-                    return 10       # the all-init case computes nothing: the first valid case moves
-                ce = _edge_variant(kind, nedge, iee) if ie else 0
-                if ce < 0:
-                    return 8        # an edge step with no edge sub-cluster: leave it to the scan
-                vb = CW_VST + ((lvl * 2 + a) * V + v) * 6
-                cw[_ix(vb)] = 1
-                cw[_ix(vb + 1)] = ce
-                cw[_ix(vb + 2)] = 0     # padded with zero occurrences: fixed-length sums below
-                cw[_ix(vb + 3)] = 0
-                cw[_ix(vb + 4)] = 0
-                cw[_ix(vb + 5)] = 0
-                need = CW_NEED + (lvl + 1) * V + v
-                if ce != 0:
-                    cw[_ix(need)] = 1
-                low = min(low, g)
-                w = g
-                wf = float(g) if lvl == inner else 1.0
-                g1 = g2 = 0
-                nv = 1
-                if steady > 0:
-                    g = g_st
-                    if g < 0:
-                        neg = True
-                    if g > 0:
-                        low = min(low, g)
-                        cw[_ix(vb + 2)] = steady
-                        nv = 2
-                        if lvl == inner:
-                            w += steady * g
-                            wf += float(steady) * float(g)
-                        else:
-                            wf += float(steady)
-                    g1 = max(g, 0)
-                if has_edge:
-                    g = g_ed
-                    if g < 0:
-                        neg = True
-                    if g > 0:
-                        ce = _edge_variant(kind, nedge, eee)
-                        if ce < 0:
-                            return 8
-                        if ce != 0:
-                            cw[_ix(need)] = 1
-                        low = min(low, g)
-                        cw[_ix(vb + 2 * nv)] = 1
-                        cw[_ix(vb + 2 * nv + 1)] = ce
-                        if lvl == inner:
-                            w += g
-                            wf += float(g)
-                        else:
-                            wf += 1.0
-                    g2 = max(g, 0)
-                if lvl == 0 and a == 0:
-                    gs = gst[0, 0, _ix(j)]
-                    gs[0] = g_ie if ie else g_in
-                    if steady > 0:
-                        gs[1] = g1
-                        if has_edge:
-                            gs[2] = g2
-                    elif has_edge:
-                        gs[1] = g2
-                hi = max(hi, wf)
-                if lvl == inner:
-                    cw[_ix(tin + v * 2 + a)] = w                # term 0: the partial sums
-                    cw[_ix(tin + (V + v) * 2 + a)] = 1          # term 1: the latency
-            if neg:
-                negs += 1
-            occ_bound *= big
-            level_bound *= hi
-            if lvl == inner:
-                lb_psum *= low
-        if moved0 + moved1 > bw or moved2 > bw:
-            return 4        # a transfer may need more than one NoC send: the max in the runtime may differ
-        if occ_bound > _I32:
-            return 9        # MAESTRO's int occurrence counts would wrap
-        if negs > 1:
-            return 18       # two negative factors make a positive product, a case MAESTRO counts as valid
-        bound *= level_bound * (1.0 + lat)     # R_l <= bound_l x R_(l+1) + lat
+            dim0 = top_dims[v] if lvl == 0 else mpf[_ix(mb - 4 * V + MP_MAPPED * V + v)]
+            code, acc = directive_pass(lvl, inner, v, j, kind, size, ofs, dim0, mpf, mb, nsub, nedge, in0, ino,
+                                       sp_out, cst, cnst, gst, cw, tin, acc)
+            if code != 0:
+                return code
+        code = level_code(moved0, moved1, moved2, bw, acc[1], acc[0])
+        if code != 0:
+            return code
+        lb_psum = acc[3]
+        bound *= acc[2] * (1.0 + lat)     # R_l <= bound_l x R_(l+1) + lat
     if bound > LIMIT or lb_psum < lat:
         return 11           # overflow risk, or a compute delay below the NoC latency (the max would differ)
     return finish_closed(nlev, dmask, lat, lb_psum, hw, tsz, ld, ln, linfo, lmap, lp, tm, cst, cnst, gst, cw, ws,
                          vol0, vol1, vol2, out)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def finish_closed(nlev, dmask, lat, lb_psum, hw, tsz, ld, ln, linfo, lmap, lp, tm, cst, cnst, gst, cw, ws, vol0, vol1,
                   vol2, out) -> int:
     """After the top-down pass (closed_form's, or regular.regular_form's): the runtime bottom-up, the top level's
@@ -398,17 +421,19 @@ def finish_closed(nlev, dmask, lat, lb_psum, hw, tsz, ld, ln, linfo, lmap, lp, t
             lb_comp = 0
             for k in range(nterm):
                 p = 1 if k == 0 else lat
-                for v in range(V):
-                    if (dmask >> v) & 1 == 0:
-                        continue
+                rest = dmask
+                while rest != 0:
+                    v = trailing_zeros(rest)
+                    rest &= rest - 1
                     lo = cw[_ix(tcb + (k * V + v) * 2)]
                     if cw[_ix(CW_NEED + V + v)] == 1:
                         lo = min(lo, cw[_ix(tcb + (k * V + v) * 2 + 1)])
                     p *= lo
                 lb_comp += p
-        for v in range(V):
-            if (dmask >> v) & 1 == 0:
-                continue
+        rest = dmask        # the level's dimensions, by their bits: no pass over absent ones
+        while rest != 0:
+            v = trailing_zeros(rest)
+            rest &= rest - 1
             for a in range(2):
                 if cw[_ix(CW_HAS + (lvl * 2 + a) * V + v)] == 0:
                     continue
@@ -432,9 +457,11 @@ def finish_closed(nlev, dmask, lat, lb_psum, hw, tsz, ld, ln, linfo, lmap, lp, t
     runtime = 0
     for k in range(nterm):
         p = 1 if k == 0 else lat
-        for v in range(V):
-            if (dmask >> v) & 1 != 0:
-                p *= cw[_ix(CW_T + (k * V + v) * 2)]
+        rest = dmask
+        while rest != 0:
+            v = trailing_zeros(rest)
+            rest &= rest - 1
+            p *= cw[_ix(CW_T + (k * V + v) * 2)]
         runtime += p
     if runtime <= 0:
         return 15

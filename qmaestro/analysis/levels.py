@@ -150,12 +150,21 @@ def _directive_error(layer: np.ndarray, lvl: int, kind: int, dim: int, size: int
 
 
 @njit(cache=True, _nrt=False, inline="always")
+def breaks_parse(kind: int, dim: int, size: int, ofs: int, full_r: int, full_s: int) -> bool:
+    """Whether a directive breaks a parser rule, in one branch-free expression (random mappings would mispredict
+    a chain of branches); _directive_error names the rule."""
+    bad = (kind < 0) | (kind > KIND_SPATIAL) | (dim < 0) | (dim >= NUM_DIMS) | (size < 1) | (ofs < 1)
+    full = full_r if dim == DIM_R else full_s
+    partial = (size != ofs) | ((full > 0) & (size != full))
+    return bad | ((kind == KIND_TEMPORAL) & ((dim == DIM_R) | (dim == DIM_S)) & partial)
+
+
+@njit(cache=True, _nrt=False, inline="always")
 def check_parse(layer: np.ndarray, dirs: np.ndarray, clusters: np.ndarray, nlev: int,
                 detail: np.ndarray) -> int:
     """Rules MAESTRO's DFSL parser enforces: positive sizes, full R/S TemporalMaps, at most 4 levels.
 
-    Each directive is tested with one branch-free expression (random mappings would mispredict a chain
-    of branches); only a failing one goes through the rules in order, for the first rule it breaks.
+    Only a directive that breaks_parse goes through the rules in order, for the first rule it breaks.
     """
     if nlev < 1:
         _set_detail(detail, 0, -1, nlev, 0, 0)
@@ -176,11 +185,7 @@ def check_parse(layer: np.ndarray, dirs: np.ndarray, clusters: np.ndarray, nlev:
             dim = dirs[lvl, j, 1]
             size = dirs[lvl, j, 2]
             ofs = dirs[lvl, j, 3]
-            bad = (kind < 0) | (kind > KIND_SPATIAL) | (dim < 0) | (dim >= NUM_DIMS) | (size < 1) | (ofs < 1)
-            full = full_r if dim == DIM_R else full_s
-            partial = (size != ofs) | ((full > 0) & (size != full))
-            bad |= (kind == KIND_TEMPORAL) & ((dim == DIM_R) | (dim == DIM_S)) & partial
-            if bad:
+            if breaks_parse(kind, dim, size, ofs, full_r, full_s):
                 return _directive_error(layer, lvl, kind, dim, size, ofs, detail)
     return R_OK
 
@@ -240,10 +245,7 @@ def build_levels(layer: np.ndarray, hw: np.ndarray, dirs: np.ndarray, clusters: 
             v = dl[j, 1]
             size = dl[j, 2]
             ofs = dl[j, 3]
-            bad |= (kind < 0) | (kind > KIND_SPATIAL) | (v < 0) | (v >= NUM_DIMS) | (size < 1) | (ofs < 1)
-            full = full_r if v == DIM_R else full_s
-            partial = (size != ofs) | ((full > 0) & (size != full))
-            bad |= (kind == KIND_TEMPORAL) & ((v == DIM_R) | (v == DIM_S)) & partial
+            bad |= breaks_parse(kind, v, size, ofs, full_r, full_s)
             row = _ix(n)
             L[row, 0] = kind
             L[row, 1] = v

@@ -17,14 +17,12 @@ from __future__ import annotations
 from numba import njit
 
 from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, HW_NOC_BW, HW_NOC_LATENCY, HW_NUM_UNITS,
-                      HW_SIMD_LANES, KIND_SPATIAL, KIND_TEMPORAL, LAYER_DIMS, LAYER_STRIDE_X, LAYER_STRIDE_Y,
+                      HW_SIMD_LANES, KIND_SPATIAL, LAYER_DIMS, LAYER_STRIDE_X, LAYER_STRIDE_Y,
                       MAX_LEVELS, NUM_DIMS)
-from .cases import put_states, state_shape
-from .closed import (CW_HAS, CW_NE, CW_NEED, CW_SPV, CW_T, CW_VST, LIMIT, MAX_TERMS, _I32, _edge_variant,
-                     finish_closed, psum_choices)
+from .closed import CW_NE, CW_NEED, CW_SPV, CW_T, LIMIT, MAX_TERMS, directive_pass, finish_closed, level_code
 from .cmath import cdiv
 from .levels import (LI_NEDGE, LI_NSUB, LP_SP0, LP_TMASK, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE,
-                     _ix, edge_count, reuse_counts)
+                     _ix, breaks_parse, edge_count, reuse_counts)
 from .traffic import T_OUTPUT
 
 _V = NUM_DIMS
@@ -37,7 +35,6 @@ RW_J = RW_OFS + MAX_LEVELS * _V
 RW_SD = RW_J + MAX_LEVELS * _V
 RW_JSP = RW_SD + MAX_LEVELS * _V     # per level: the row of its SpatialMap
 NRW = RW_JSP + MAX_LEVELS
-_I64_MAX = 9223372036854775807
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -59,11 +56,7 @@ def _parse_level(layer, dl, lvl, dmask, rw) -> tuple[int, int]:
         v = dl[lvl, s, 1]
         size = dl[lvl, s, 2]
         ofs = dl[lvl, s, 3]
-        bad = (kind < 0) | (kind > KIND_SPATIAL) | (v < 0) | (v >= _V) | (size < 1) | (ofs < 1)
-        full = full_r if v == DIM_R else full_s
-        partial = (size != ofs) | ((full > 0) & (size != full))
-        bad |= (kind == KIND_TEMPORAL) & ((v == DIM_R) | (v == DIM_S)) & partial
-        if bad:
+        if breaks_parse(kind, v, size, ofs, full_r, full_s):
             return -1, 21
         bit = 1 << v
         if (seen & bit) != 0:
@@ -214,9 +207,7 @@ def regular_form(layer, hw, dl, cl, nlev, conv, dims, nd, dmask, tmb, tsz, tm, l
                 ld[0, j, 2] = rw[RW_SIZE + p]
                 ld[0, j, 3] = rw[RW_OFS + p]
         # ---- closed_form's top-down pass over the level ----
-        occ_bound = 1.0
-        level_bound = 1.0
-        negs = 0
+        acc = (0, 1.0, 1.0, lb_psum)
         moved0 = moved1 = moved2 = float(max(nsub, nedge, 1))
         for q in range(nd):
             v = dims[q]
@@ -237,113 +228,16 @@ def regular_form(layer, hw, dl, cl, nlev, conv, dims, nd, dmask, tmb, tsz, tm, l
                 vol0 *= mv if in0 else 1
                 vol1 *= mv if in1 else 1
                 vol2 *= mv if ino else 1
-            big = 1
-            neg = False
-            low = _I64_MAX
-            hi = 0.0
-            g_in, g_ie, g_st, g_ed = psum_choices(kind, v, mpf, mb, nedge, ino, sp_out)
-            no_new = kind == KIND_TEMPORAL and mpf[_ix(mb + MP_UNIQUE * V + v)] == 0
-            no_input = in0 and mpf[_ix(mb + MP_MAPPED_EDGE * V + v)] < 1 and (kind == KIND_TEMPORAL or nedge == 1)
-            for a in range(2):
-                has = CW_HAS + (lvl * 2 + a) * V + v
-                if a == 0:
-                    dim = layer[LAYER_DIMS + v] if lvl == 0 else mpf[_ix(mb - 4 * V + MP_MAPPED * V + v)]
-                else:
-                    if lvl == 0 or cw[_ix(CW_NEED + lvl * V + v)] == 0:
-                        cw[_ix(has)] = 0
-                        continue
-                    dim = mpf[_ix(mb - 4 * V + MP_MAPPED_EDGE * V + v)]
-                cw[_ix(has)] = 1
-                steady, has_edge, unroll, ie, iee, eee = state_shape(kind, size, ofs, dim, nsub)
-                ns = 1 + (steady > 0) + has_edge
-                if lvl == 0 and a == 0:
-                    j = _ix(rw[RW_J + p])
-                    cnst[0, 0, j] = put_states(cst[0, 0, j], steady, has_edge, unroll, ie, iee, eee)
-                if ns > 1 and no_new:
-                    return 6
-                if ie and no_input:
-                    return 5
-                big = max(big, steady)
-                g = g_ie if ie else g_in
-                if g <= 0:
-                    return 10
-                ce = _edge_variant(kind, nedge, iee) if ie else 0
-                if ce < 0:
-                    return 8
-                vb = CW_VST + ((lvl * 2 + a) * V + v) * 6
-                cw[_ix(vb)] = 1
-                cw[_ix(vb + 1)] = ce
-                cw[_ix(vb + 2)] = 0
-                cw[_ix(vb + 3)] = 0
-                cw[_ix(vb + 4)] = 0
-                cw[_ix(vb + 5)] = 0
-                need = CW_NEED + (lvl + 1) * V + v
-                if ce != 0:
-                    cw[_ix(need)] = 1
-                low = min(low, g)
-                w = g
-                wf = float(g) if lvl == inner else 1.0
-                g1 = g2 = 0
-                nv = 1
-                if steady > 0:
-                    g = g_st
-                    if g < 0:
-                        neg = True
-                    if g > 0:
-                        low = min(low, g)
-                        cw[_ix(vb + 2)] = steady
-                        nv = 2
-                        if lvl == inner:
-                            w += steady * g
-                            wf += float(steady) * float(g)
-                        else:
-                            wf += float(steady)
-                    g1 = max(g, 0)
-                if has_edge:
-                    g = g_ed
-                    if g < 0:
-                        neg = True
-                    if g > 0:
-                        ce = _edge_variant(kind, nedge, eee)
-                        if ce < 0:
-                            return 8
-                        if ce != 0:
-                            cw[_ix(need)] = 1
-                        low = min(low, g)
-                        cw[_ix(vb + 2 * nv)] = 1
-                        cw[_ix(vb + 2 * nv + 1)] = ce
-                        if lvl == inner:
-                            w += g
-                            wf += float(g)
-                        else:
-                            wf += 1.0
-                    g2 = max(g, 0)
-                if lvl == 0 and a == 0:
-                    gs = gst[0, 0, _ix(rw[RW_J + p])]
-                    gs[0] = g_ie if ie else g_in
-                    if steady > 0:
-                        gs[1] = g1
-                        if has_edge:
-                            gs[2] = g2
-                    elif has_edge:
-                        gs[1] = g2
-                hi = max(hi, wf)
-                if lvl == inner:
-                    cw[_ix(tin + v * 2 + a)] = w
-                    cw[_ix(tin + (V + v) * 2 + a)] = 1
-            if neg:
-                negs += 1
-            occ_bound *= big
-            level_bound *= hi
-            if lvl == inner:
-                lb_psum *= low
-        if moved0 + moved1 > bw or moved2 > bw:
-            return 4
-        if occ_bound > _I32:
-            return 9
-        if negs > 1:
-            return 18
-        bound *= level_bound * (1.0 + lat)
+            dim0 = layer[LAYER_DIMS + v] if lvl == 0 else mpf[_ix(mb - 4 * V + MP_MAPPED * V + v)]
+            code, acc = directive_pass(lvl, inner, v, rw[RW_J + p], kind, size, ofs, dim0, mpf, mb, nsub, nedge,
+                                       in0, ino, sp_out, cst, cnst, gst, cw, tin, acc)
+            if code != 0:
+                return code
+        code = level_code(moved0, moved1, moved2, bw, acc[1], acc[0])
+        if code != 0:
+            return code
+        lb_psum = acc[3]
+        bound *= acc[2] * (1.0 + lat)
     if bound > LIMIT or lb_psum < lat:
         return 11
     return finish_closed(nlev, dmask, lat, lb_psum, hw, tsz, ld, ln, linfo, lmap, lp, tm, cst, cnst, gst, cw, ws,
