@@ -16,7 +16,7 @@ from ..arrays import DIM_NAMES, encode, hw_array, layer_array
 from ..errors import InvalidMappingError
 from ..layer import Layer
 from ..mapping import Mapping
-from .kernel import DETAIL_LEN, SCORE_COLUMNS, analyze_batch_core
+from .kernel import DETAIL_LEN, SCORE_COLUMNS, analyze_batch_core, score_batch_core
 from .metrics import METRIC_INDEX, METRIC_NAMES, NUM_METRICS, REASONS
 
 __all__ = ["analyze", "analyze_batch", "analyze_batch_detailed", "reason_text", "METRIC_NAMES", "NUM_METRICS",
@@ -34,10 +34,13 @@ def analyze_batch_detailed(layer_arr: np.ndarray, hw_arr: np.ndarray, dirs: np.n
     metrics = np.empty((n, NUM_METRICS), dtype=np.float64)
     status = np.zeros(n, dtype=np.int64)
     detail = np.zeros((n, DETAIL_LEN), dtype=np.int64)
-    analyze_batch_core(np.ascontiguousarray(layer_arr, dtype=np.int64), np.ascontiguousarray(hw_arr, dtype=np.int64),
-                       np.ascontiguousarray(dirs, dtype=np.int64), np.ascontiguousarray(clusters, dtype=np.int64),
-                       np.ascontiguousarray(nlevels, dtype=np.int64), metrics, status, detail, bool(fast),
-                       bool(score))
+    arrays = (np.ascontiguousarray(layer_arr, dtype=np.int64), np.ascontiguousarray(hw_arr, dtype=np.int64),
+              np.ascontiguousarray(dirs, dtype=np.int64), np.ascontiguousarray(clusters, dtype=np.int64),
+              np.ascontiguousarray(nlevels, dtype=np.int64))
+    if score and fast:
+        score_batch_core(*arrays, metrics, status, detail)
+    else:
+        analyze_batch_core(*arrays, metrics, status, detail, bool(fast), bool(score))
     return metrics, status, detail
 
 
