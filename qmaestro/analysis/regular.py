@@ -19,7 +19,8 @@ from numba import njit
 from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, HW_NOC_BW, HW_NOC_LATENCY, HW_NUM_UNITS,
                       HW_SIMD_LANES, KIND_SPATIAL, LAYER_DIMS, LAYER_STRIDE_X, LAYER_STRIDE_Y,
                       MAX_LEVELS, NUM_DIMS)
-from .closed import CW_NE, CW_NEED, CW_SPV, CW_T, LIMIT, MAX_TERMS, directive_pass, finish_closed, level_code
+from .closed import (CW_NE, CW_NEED, CW_SPV, CW_T, LIMIT, MAX_TERMS, _column_max, _largest_count, directive_pass,
+                     finish_closed, level_code)
 from .cmath import cdiv
 from .levels import (LI_NEDGE, LI_NSUB, LP_SP0, LP_TMASK, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE,
                      _ix, breaks_parse, edge_count, reuse_counts)
@@ -97,12 +98,6 @@ def _outputs_counts(mpf, mb, v, out, window, ofs, size) -> None:
     mpf[_ix(mb + MP_UNIQUE * V + out)] = min(ofs, size)
     mpf[_ix(mb + MP_MAPPED_EDGE * V + out)] = me
     mpf[_ix(mb + MP_UNIQUE_EDGE * V + out)] = min(ofs, me)
-
-
-@njit(cache=True, _nrt=False, inline="always")
-def _max4(mpf, mb, v) -> int:
-    V = _V
-    return max(max(mpf[_ix(mb + v)], mpf[_ix(mb + V + v)]), max(mpf[_ix(mb + 2 * V + v)], mpf[_ix(mb + 3 * V + v)]))
 
 
 @njit(cache=True, _nrt=False)
@@ -209,6 +204,7 @@ def regular_form(layer, hw, dl, cl, nlev, conv, dims, nd, dmask, tmb, tsz, tm, l
         # ---- closed_form's top-down pass over the level ----
         acc = (0, 1.0, 1.0, lb_psum)
         moved0 = moved1 = moved2 = float(max(nsub, nedge, 1))
+        _column_max(mpf, mb, cw)
         for q in range(nd):
             v = dims[q]
             p = _ix(base + v)
@@ -218,9 +214,8 @@ def regular_form(layer, hw, dl, cl, nlev, conv, dims, nd, dmask, tmb, tsz, tm, l
             in0 = (tb0 >> v) & 1 != 0
             in1 = (tb1 >> v) & 1 != 0
             ino = (tbo >> v) & 1 != 0
-            o = (DIM_YP if v == DIM_Y else (DIM_XP if v == DIM_X else v)) if conv else v
             mv = mpf[_ix(mb + MP_MAPPED * V + v)]
-            m = float(max(1, _max4(mpf, mb, v), _max4(mpf, mb, o)))
+            m = float(_largest_count(cw, v, conv))
             moved0 *= m if in0 else 1.0
             moved1 *= m if in1 else 1.0
             moved2 *= m if ino else 1.0
