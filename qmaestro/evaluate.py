@@ -23,10 +23,10 @@ Semantics (DESIGN.md section 4, rules 2, 3 and 6):
   of the widest operand, or lightpe1/lightpe2); memory energies are looked up at the accelerator's physical
   L1 (per PE) and L2 sizes, from its tech table (defaults merged with `Accelerator.tech`). DRAM traffic is
   each tensor once: the input and weight L2 fills, and the layer's output tensor.
-- **Speed.** `evaluate_batch` is one analysis call in score mode (the scored columns in closed form,
-  `qmaestro.analysis.closed`; the same numbers as the case scan) plus one jitted pass (`_evaluate_batch_kernel`: FU-level
-  check, FU sharing of L1, packing, energy, verdicts) over the population; build an `EvaluationContext` once
-  per (layer, accelerator) and pass it in a search loop: it keeps the analysis' layer/hardware arrays and the
+- **Speed.** `evaluate_batch` is one compiled call (`qmaestro.batch_kernel`): the analysis in score mode
+  (the scored columns in closed form, `qmaestro.analysis.closed`; the same numbers as the case scan), then
+  one pass (`_evaluate_batch_kernel`: FU-level check, FU sharing of L1, packing, energy, verdicts) over the
+  population; build an `EvaluationContext` once per (layer, accelerator) and pass it in a search loop: it keeps the analysis' layer/hardware arrays and the
   kernel's arguments, so a call does no per-pair work in Python.
 """
 from __future__ import annotations
@@ -447,9 +447,17 @@ def evaluate_batch(layer: Layer, accelerator: Accelerator, dirs: np.ndarray, clu
     else:  # a context built from other objects (equal or not): the arguments win, as they always did
         layer_arr, hw_arr = _analysis_arrays(layer, accelerator, ctx.num_units)
         args = (ctx.batch_args[0], coupling(layer)) + ctx.batch_args[2:]
-    metrics, status = analysis.analyze_batch(layer_arr, hw_arr, dirs, clusters, nlevels, score=not full_metrics)
-    scores, fixed = _evaluate_batch_kernel(metrics, status, dirs, clusters, nlevels, *args)
+    if full_metrics:
+        metrics, status = analysis.analyze_batch(layer_arr, hw_arr, dirs, clusters, nlevels)
+        scores, fixed = _evaluate_batch_kernel(metrics, status, dirs, clusters, nlevels, *args)
+    else:
+        scores, fixed, metrics = _batch_kernel().score_population(
+            layer_arr, hw_arr, _int64(dirs), _int64(clusters), _int64(nlevels), *args)
     return BatchEvaluation(*scores[:9], fixed, scores[9], metrics)
+
+
+def _int64(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.int64)
 
 
 @lru_cache(maxsize=1)
@@ -457,6 +465,13 @@ def _analysis():
     """qmaestro.analysis, imported on first use (it loads the analysis kernels) and not looked up per call."""
     from . import analysis
     return analysis
+
+
+@lru_cache(maxsize=1)
+def _batch_kernel():
+    """qmaestro.batch_kernel (score mode in one call), imported on first use like the analysis."""
+    from . import batch_kernel
+    return batch_kernel
 
 
 def _analysis_arrays(layer: Layer, accelerator: Accelerator, num_units: int) -> tuple[np.ndarray, np.ndarray]:

@@ -624,6 +624,61 @@ def _top_sums(L, n, mp, nedge, tm, stl, nstl, gl, spd, ws) -> int:
         t1 = tm[1, v]
         stj = stl[j]
         e0 = _edge(stj, 0)
+        ns = nstl[j]
+        if kind == KIND_TEMPORAL:
+            # a TemporalMap's factors are the same in every variant (state_factors): one sum per kind of factor
+            fo, fpo, fa, fb, so, spo, wpo, ga, gb, chg = _temporal_sums(v, mp, tmo, t0, t1, stj, ns, gl[j])
+            # the all-init case's ingress (init_ingress) is the init state's ingress factor
+            if t0 != 0:
+                z0 *= fa
+                z1 *= fa
+                z2 *= fa
+                z3 *= fa
+            if t1 != 0:
+                z4 *= fb
+                z5 *= fb
+                z6 *= fb
+                z7 *= fb
+            i0 *= fo
+            i1 *= fo
+            i2 *= fo
+            i3 *= fo
+            if ns == 1:
+                a0 *= fo
+                a1 *= fo
+                a2 *= fo
+                a3 *= fo
+                a4 *= fpo
+                a5 *= fpo
+                a6 *= fpo
+                v4 *= fpo
+                v5 *= fpo
+                v6 *= fpo
+                q0 *= fa
+                q1 *= fa
+                q2 *= fa
+                q3 *= fa
+                q4 *= fb
+                q5 *= fb
+                q6 *= fb
+                q7 *= fb
+                continue
+            a0 *= so
+            a1 *= so
+            a2 *= so
+            a3 *= so
+            a4 *= spo
+            a5 *= spo
+            a6 *= spo
+            v4 *= wpo
+            v5 *= wpo
+            v6 *= wpo
+            wl = ws[na]
+            _put8(wl, W_LT, ga, ga, ga, ga, gb, gb, gb, gb)
+            wl[W_CHG] = chg
+            _put8(wl, W_EQ, q0, q1, q2, q3, q4, q5, q6, q7)
+            na += 1
+            continue
         f0, f1, f2, f3 = init_ingress(kind, e0, nedge, mp[MP_MAPPED, v], mp[MP_MAPPED_EDGE, v])
         if t0 != 0:
             z0 *= f0
@@ -635,7 +690,6 @@ def _top_sums(L, n, mp, nedge, tm, stl, nstl, gl, spd, ws) -> int:
             z5 *= f1
             z6 *= f2
             z7 *= f3
-        ns = nstl[j]
         if ns == 1:
             o0, o1, o2, o3, o4, p0, p1, p2, p3, x0, x1, x2, x3, y0, y1, y2, y3 = state_factors(
                 kind, v, mp, nedge, tmo, t0, t1, POS_INIT, e0)
@@ -773,6 +827,51 @@ def _top_sums(L, n, mp, nedge, tm, stl, nstl, gl, spd, ws) -> int:
             q7 *= f3
             ini1 = ini1 or ini
     return na
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _temporal_sums(v, mp, tmo, t0, t1, stj, ns, gj):
+    """A TemporalMap's factors for _top_sums, where state_factors gives one value per kind of factor in every
+    variant. Its init state's output, partial-sum x output and ingress factors (fo, fpo, fa, fb: ingress 1 where
+    the tensor is not indexed by v); over its states the sums of occ x output factor (so) and occ x partial-sum x
+    output factor (spo); over its valid states (gj != 0) those of occ x partial-sum x output factor (wpo), occ x
+    ingress factor (ga, gb), and the occurrences of the non-init ones (chg)."""
+    m = mp[MP_MAPPED, v]
+    me = mp[MP_MAPPED_EDGE, v]
+    a = output_dim(v)
+    mo = mp[MP_MAPPED, a] if tmo != 0 else 1        # output factor, plain / edge tile
+    meo = mp[MP_MAPPED_EDGE, a] if tmo != 0 else 1
+    pm = 1 if tmo != 0 else m                       # partial-sum factor, plain / edge tile
+    pme = 1 if tmo != 0 else me
+    e = _edge(stj, 0)
+    fo = meo if e else mo
+    fpo = (pme if e else pm) * fo
+    fi = me if e else m                             # the init state's ingress factor
+    fa = fi if t0 != 0 else 1
+    fb = fi if t1 != 0 else 1
+    occ = stj[0, ST_OCC]
+    so = occ * fo
+    spo = occ * fpo
+    valid = gj[0] != 0
+    wpo = occ * fpo if valid else 0
+    ga = occ * fa if valid else 0
+    gb = occ * fb if valid else 0
+    sa = m if t0 != 0 else 1                        # a steady or edge state's ingress factor: the plain tile's
+    sb = m if t1 != 0 else 1
+    chg = 0
+    for k in range(1, ns):
+        occ = stj[k, ST_OCC]
+        e = _edge(stj, k)
+        o = meo if e else mo
+        po = (pme if e else pm) * o
+        so += occ * o
+        spo += occ * po
+        if gj[k] != 0:
+            wpo += occ * po
+            ga += occ * sa
+            gb += occ * sb
+            chg += occ
+    return fo, fpo, fa, fb, so, spo, wpo, ga, gb, chg
 
 
 @njit(cache=True, _nrt=False, inline="always")
