@@ -291,8 +291,11 @@ def _regular_dims(layer):
 def _scan_tables(full: bool):
     """The case scan's workspace (about 2 MB: memo tables, hash, case records); 1-element stand-ins if not full.
 
-    Score mode needs it only for the few mappings the closed form leaves, so it is allocated on first use:
-    zeroing it costs about 70 us per call, as much as 20 closed-form mappings."""
+    Score mode needs it only for the few mappings the closed form leaves, so it is allocated on first use. Only
+    the hash table's generations (hgen: zero is no mapping's) and the counters start zeroed: the scan writes a
+    memo slot's key, results and links when it creates the slot, so the rest is left as np.empty finds it
+    (zeroing all of it cost about 2 million instructions, 0.5 ms, per call that needs the scan; the tests pass
+    with those tables filled with garbage instead)."""
     L = MAX_LEVELS if full else 1
     D = MAX_LEVEL_DIRS if full else 1
     cap = MEMO_CAP if full else 1
@@ -300,11 +303,11 @@ def _scan_tables(full: bool):
     return (np.zeros((L, D, 3, 5), dtype=np.int64), np.zeros((L, D), dtype=np.int64),
             np.zeros((L, D), dtype=np.int64), np.zeros((L, D), dtype=np.int64), np.zeros((L, D), dtype=np.int64),
             np.zeros((L, D), dtype=np.int64), np.zeros((L, NUM_DIMS, 5), dtype=np.int64),
-            np.zeros((L, 2, NUM_DIMS), dtype=np.int64), np.zeros((cap, 1 + NUM_DIMS), dtype=np.int64),
-            np.zeros(2, dtype=np.int64), np.zeros(hcap, dtype=np.int64), np.zeros(hcap, dtype=np.int64),
-            np.zeros((cap, NRI), dtype=np.int64), np.zeros((cap, NRF), dtype=np.float64),
-            np.zeros(1, dtype=np.int64), np.zeros(cap, dtype=np.int64),
-            np.empty((MAX_CASE_RECORDS if full else 1, NCR), dtype=np.int64), np.zeros(cap, dtype=np.int64),
+            np.zeros((L, 2, NUM_DIMS), dtype=np.int64), np.empty((cap, 1 + NUM_DIMS), dtype=np.int64),
+            np.zeros(2, dtype=np.int64), np.empty(hcap, dtype=np.int64), np.zeros(hcap, dtype=np.int64),
+            np.empty((cap, NRI), dtype=np.int64), np.empty((cap, NRF), dtype=np.float64),
+            np.zeros(1, dtype=np.int64), np.empty(cap, dtype=np.int64),
+            np.empty((MAX_CASE_RECORDS if full else 1, NCR), dtype=np.int64), np.empty(cap, dtype=np.int64),
             np.zeros(1, dtype=np.int64), np.zeros((7, PC_SIZE if full else 1), dtype=np.int64),
             np.zeros(2, dtype=np.int64))
 
@@ -322,6 +325,7 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
     n = dirs.shape[0]
     D = MAX_LEVEL_DIRS
     ld, ln, linfo, sdim, lmap, lfirst, llast, lp = _level_tables()
+    mpf = lmap.reshape(lmap.size)     # regular_form's flat view of lmap, once per batch
     scan = _scan_tables(not score)
     have_scan = not score
     err = np.zeros(DETAIL_LEN, dtype=np.int64)
@@ -345,7 +349,7 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
         reg = 20            # regular_form's code (20 and up: not a regular mapping)
         if score and fast and regular:
             reg = regular_form(layer, hw, dirs[i], clusters[i], nlev, conv, rdims, rnd, rmask, tmb, tsz, tm, ld, ln,
-                               linfo, lmap, lp, cst, cnst, gst, cw, ws, rw, cf)
+                               linfo, lmap, mpf, lp, cst, cnst, gst, cw, ws, rw, cf)
             if reg == 0 and _score_row(hw, cf, metrics[i]):
                 status[i] = R_OK
                 continue
@@ -400,6 +404,7 @@ def score_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, detail
     (inside analyze_batch_core's one big loop it costs about 80 ns more per mapping)."""
     n = dirs.shape[0]
     ld, ln, linfo, sdim, lmap, lfirst, llast, lp = _level_tables()
+    mpf = lmap.reshape(lmap.size)     # regular_form's flat view of lmap, once per batch
     tv, tn, tm, tmb = _tensor_tables(layer[LAYER_TYPE])
     cst, cnst, gst, cw, ws, cf = _closed_tables()
     conv = layer[LAYER_TYPE] != LT_GEMM
@@ -414,7 +419,7 @@ def score_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, detail
         for c in range(metrics.shape[1]):
             metrics[i, c] = np.nan
         if regular_form(layer, hw, dirs[i], clusters[i], nlevels[i], conv, rdims, rnd, rmask, tmb, tsz, tm, ld, ln,
-                        linfo, lmap, lp, cst, cnst, gst, cw, ws, rw, cf) == 0 and _score_row(hw, cf, metrics[i]):
+                        linfo, lmap, mpf, lp, cst, cnst, gst, cw, ws, rw, cf) == 0 and _score_row(hw, cf, metrics[i]):
             status[i] = R_OK
         else:
             rest[nrest] = i
@@ -441,6 +446,7 @@ def closed_form_rows(layer, hw, dirs, clusters, nlevels, codes, rows, regular=Fa
 
     For tests and benchmarks: how much of a population each form covers, and that the two agree."""
     ld, ln, linfo, sdim, lmap, lfirst, llast, lp = _level_tables()
+    mpf = lmap.reshape(lmap.size)     # regular_form's flat view of lmap, once per batch
     cst, cnst, gst, cw, ws, cf = _closed_tables()
     detail = np.zeros(DETAIL_LEN, dtype=np.int64)
     tv, tn, tm, tmb = _tensor_tables(layer[LAYER_TYPE])
@@ -454,7 +460,7 @@ def closed_form_rows(layer, hw, dirs, clusters, nlevels, codes, rows, regular=Fa
             rows[i, k] = 0
         if regular:
             codes[i] = regular_form(layer, hw, dirs[i], clusters[i], nlev, conv, rdims, rnd, rmask, tmb, tsz, tm, ld,
-                                    ln, linfo, lmap, lp, cst, cnst, gst, cw, ws, rw, rows[i])
+                                    ln, linfo, lmap, mpf, lp, cst, cnst, gst, cw, ws, rw, rows[i])
             continue
         if build_levels(layer, hw, dirs[i], clusters[i], nlev, ld, ln, linfo, sdim, lmap, lfirst, llast, lp,
                         detail) != R_OK:

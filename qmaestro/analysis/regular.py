@@ -101,13 +101,14 @@ def _outputs_counts(mpf, mb, v, out, window, ofs, size) -> None:
 
 
 @njit(cache=True, _nrt=False)
-def regular_form(layer, hw, dl, cl, nlev, conv, dims, nd, dmask, tmb, tsz, tm, ld, ln, linfo, lmap, lp, cst, cnst,
-                 gst, cw, ws, rw, out) -> int:
+def regular_form(layer, hw, dl, cl, nlev, conv, dims, nd, dmask, tmb, tsz, tm, ld, ln, linfo, lmap, mpf, lp, cst,
+                 cnst, gst, cw, ws, rw, out) -> int:
     """closed_form's result for mapping (dl, cl, nlev) straight from its directives (0), or why not (> 0).
 
     dims[0..nd): the layer's dimensions in ascending order (dmask as bits), every one of which each level must
     map once; tmb, tsz, tm: kernel._tensor_tables / _tensor_sizes. Fills the top level's rows of ld, ln, linfo,
-    lmap, lp (what closed._top_counts reads) and cw as closed_form does.
+    lmap, lp (what closed._top_counts reads) and cw as closed_form does. mpf: lmap flat (a view made once per
+    batch: numba's reshape calls a helper, about 200 instructions a mapping).
     """
     V = _V
     lat = hw[HW_NOC_LATENCY]
@@ -132,7 +133,6 @@ def regular_form(layer, hw, dl, cl, nlev, conv, dims, nd, dmask, tmb, tsz, tm, l
     sx = conv and stride_x != 1
     full_r = layer[LAYER_DIMS + DIM_R]
     full_s = layer[LAYER_DIMS + DIM_S]
-    mpf = lmap.reshape(lmap.size)
     tb0 = tmb[0]
     tb1 = tmb[1]
     tbo = tmb[2]
