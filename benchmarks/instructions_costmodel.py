@@ -13,8 +13,9 @@ by it. This script:
    times, switches it off and sums what callgrind counted.
 
 It prints the ten most expensive functions (numba's compiled functions have no symbols: they show as
-addresses) and, last, `instructions_per_evaluation: <number>`. A run takes several minutes (Python and numba
-start slowly under valgrind). Needs valgrind (Debian: apt-get install valgrind).
+addresses) and, last, `instructions_per_evaluation: <number>`. Under valgrind numba sees another CPU (no
+AVX-512), so it compiles (and caches) the kernels for that one: the first run after an edit takes several
+minutes, later ones about two. Needs valgrind (Debian: apt-get install valgrind).
 
 Run: python benchmarks/instructions_costmodel.py [--layers 2,7,12,15,20] [--population 300] [--repeats 1]
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -81,9 +83,9 @@ def _totals(out_files: list[Path]) -> tuple[int, list[tuple[int, str]]]:
                 total += int(line.split()[1])
         ann = subprocess.run(["callgrind_annotate", str(f)], capture_output=True, text=True).stdout
         for line in ann.splitlines():
-            parts = line.split(None, 2)
-            if len(parts) == 3 and parts[0].replace(",", "").isdigit() and parts[1].startswith("("):
-                functions.append((int(parts[0].replace(",", "")), parts[2].strip()))
+            m = re.match(r"\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.+)", line)
+            if m and "PROGRAM TOTALS" not in m.group(2):
+                functions.append((int(m.group(1).replace(",", "")), m.group(2).strip()))
     return total, sorted(functions, reverse=True)
 
 

@@ -26,8 +26,9 @@ Semantics (DESIGN.md section 4, rules 2, 3 and 6):
 - **Speed.** `evaluate_batch` is one compiled call (`qmaestro.batch_kernel`): the analysis in score mode
   (the scored columns in closed form, `qmaestro.analysis.closed`; the same numbers as the case scan), then
   one pass (`_evaluate_batch_kernel`: FU-level check, FU sharing of L1, packing, energy, verdicts) over the
-  population; build an `EvaluationContext` once per (layer, accelerator) and pass it in a search loop: it keeps the analysis' layer/hardware arrays and the
-  kernel's arguments, so a call does no per-pair work in Python.
+  population; build an `EvaluationContext` once per (layer, accelerator) and pass it in a search loop: it
+  keeps the analysis' layer/hardware arrays and the kernel's arguments, so a call does no per-pair work in
+  Python.
 """
 from __future__ import annotations
 

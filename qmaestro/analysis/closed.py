@@ -625,61 +625,13 @@ def _top_sums(L, n, mp, nedge, tm, stl, nstl, gl, spd, ws) -> int:
         stj = stl[j]
         e0 = _edge(stj, 0)
         ns = nstl[j]
-        if kind == KIND_TEMPORAL:
+        temporal = kind == KIND_TEMPORAL
+        if temporal:
             # a TemporalMap's factors are the same in every variant (state_factors): one sum per kind of factor
-            fo, fpo, fa, fb, so, spo, wpo, ga, gb, chg = _temporal_sums(v, mp, tmo, t0, t1, stj, ns, gl[j])
-            # the all-init case's ingress (init_ingress) is the init state's ingress factor
-            if t0 != 0:
-                z0 *= fa
-                z1 *= fa
-                z2 *= fa
-                z3 *= fa
-            if t1 != 0:
-                z4 *= fb
-                z5 *= fb
-                z6 *= fb
-                z7 *= fb
-            i0 *= fo
-            i1 *= fo
-            i2 *= fo
-            i3 *= fo
-            if ns == 1:
-                a0 *= fo
-                a1 *= fo
-                a2 *= fo
-                a3 *= fo
-                a4 *= fpo
-                a5 *= fpo
-                a6 *= fpo
-                v4 *= fpo
-                v5 *= fpo
-                v6 *= fpo
-                q0 *= fa
-                q1 *= fa
-                q2 *= fa
-                q3 *= fa
-                q4 *= fb
-                q5 *= fb
-                q6 *= fb
-                q7 *= fb
-                continue
-            a0 *= so
-            a1 *= so
-            a2 *= so
-            a3 *= so
-            a4 *= spo
-            a5 *= spo
-            a6 *= spo
-            v4 *= wpo
-            v5 *= wpo
-            v6 *= wpo
-            wl = ws[na]
-            _put8(wl, W_LT, ga, ga, ga, ga, gb, gb, gb, gb)
-            wl[W_CHG] = chg
-            _put8(wl, W_EQ, q0, q1, q2, q3, q4, q5, q6, q7)
-            na += 1
-            continue
-        f0, f1, f2, f3 = init_ingress(kind, e0, nedge, mp[MP_MAPPED, v], mp[MP_MAPPED_EDGE, v])
+            fo, fpo, fi, fa, fb, so, spo, wpo, ga, gb, chg = _temporal_sums(v, mp, tmo, t0, t1, stj, ns, gl[j])
+            f0 = f1 = f2 = f3 = fi      # the all-init case's ingress (init_ingress): the init state's factor
+        else:
+            f0, f1, f2, f3 = init_ingress(kind, e0, nedge, mp[MP_MAPPED, v], mp[MP_MAPPED_EDGE, v])
         if t0 != 0:
             z0 *= f0
             z1 *= f1
@@ -690,6 +642,45 @@ def _top_sums(L, n, mp, nedge, tm, stl, nstl, gl, spd, ws) -> int:
             z5 *= f1
             z6 *= f2
             z7 *= f3
+        if temporal:
+            i0 *= fo
+            i1 *= fo
+            i2 *= fo
+            i3 *= fo
+            if ns == 1:
+                fs = fo
+                fps = fpo
+                fv = fpo
+            else:
+                fs = so
+                fps = spo
+                fv = wpo
+            a0 *= fs
+            a1 *= fs
+            a2 *= fs
+            a3 *= fs
+            a4 *= fps
+            a5 *= fps
+            a6 *= fps
+            v4 *= fv
+            v5 *= fv
+            v6 *= fv
+            if ns == 1:
+                q0 *= fa
+                q1 *= fa
+                q2 *= fa
+                q3 *= fa
+                q4 *= fb
+                q5 *= fb
+                q6 *= fb
+                q7 *= fb
+                continue
+            wl = ws[na]
+            _put8(wl, W_LT, ga, ga, ga, ga, gb, gb, gb, gb)
+            wl[W_CHG] = chg
+            _put8(wl, W_EQ, q0, q1, q2, q3, q4, q5, q6, q7)
+            na += 1
+            continue
         if ns == 1:
             o0, o1, o2, o3, o4, p0, p1, p2, p3, x0, x1, x2, x3, y0, y1, y2, y3 = state_factors(
                 kind, v, mp, nedge, tmo, t0, t1, POS_INIT, e0)
@@ -832,10 +823,10 @@ def _top_sums(L, n, mp, nedge, tm, stl, nstl, gl, spd, ws) -> int:
 @njit(cache=True, _nrt=False, inline="always")
 def _temporal_sums(v, mp, tmo, t0, t1, stj, ns, gj):
     """A TemporalMap's factors for _top_sums, where state_factors gives one value per kind of factor in every
-    variant. Its init state's output, partial-sum x output and ingress factors (fo, fpo, fa, fb: ingress 1 where
-    the tensor is not indexed by v); over its states the sums of occ x output factor (so) and occ x partial-sum x
-    output factor (spo); over its valid states (gj != 0) those of occ x partial-sum x output factor (wpo), occ x
-    ingress factor (ga, gb), and the occurrences of the non-init ones (chg)."""
+    variant. Its init state's output, partial-sum x output and ingress factors (fo, fpo, fi; per input tensor
+    fa, fb: 1 where the tensor is not indexed by v); over its states the sums of occ x output factor (so) and
+    occ x partial-sum x output factor (spo); over its valid states (gj != 0) those of occ x partial-sum x
+    output factor (wpo), occ x ingress factor (ga, gb), and the occurrences of the non-init ones (chg)."""
     m = mp[MP_MAPPED, v]
     me = mp[MP_MAPPED_EDGE, v]
     a = output_dim(v)
@@ -871,7 +862,7 @@ def _temporal_sums(v, mp, tmo, t0, t1, stj, ns, gj):
             ga += occ * sa
             gb += occ * sb
             chg += occ
-    return fo, fpo, fa, fb, so, spo, wpo, ga, gb, chg
+    return fo, fpo, fi, fa, fb, so, spo, wpo, ga, gb, chg
 
 
 @njit(cache=True, _nrt=False, inline="always")
