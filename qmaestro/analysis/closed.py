@@ -625,47 +625,26 @@ def _top_sums(L, n, mp, nedge, tm, stl, nstl, gl, spd, ws) -> int:
         stj = stl[j]
         e0 = _edge(stj, 0)
         ns = nstl[j]
-        temporal = kind == KIND_TEMPORAL
-        if temporal:
+        if kind == KIND_TEMPORAL:
             # a TemporalMap's factors are the same in every variant (state_factors): one sum per kind of factor
             fo, fpo, fi, fa, fb, so, spo, wpo, ga, gb, chg = _temporal_sums(v, mp, tmo, t0, t1, stj, ns, gl[j])
-            f0 = f1 = f2 = f3 = fi      # the all-init case's ingress (init_ingress): the init state's factor
-        else:
-            f0, f1, f2, f3 = init_ingress(kind, e0, nedge, mp[MP_MAPPED, v], mp[MP_MAPPED_EDGE, v])
-        if t0 != 0:
-            z0 *= f0
-            z1 *= f1
-            z2 *= f2
-            z3 *= f3
-        if t1 != 0:
-            z4 *= f0
-            z5 *= f1
-            z6 *= f2
-            z7 *= f3
-        if temporal:
+            # the all-init case's ingress (init_ingress): the init state's factor
+            z0, z1, z2, z3, z4, z5, z6, z7 = _scale_init(z0, z1, z2, z3, z4, z5, z6, z7, t0, t1, fi, fi, fi, fi)
             i0 *= fo
             i1 *= fo
             i2 *= fo
             i3 *= fo
             if ns == 1:
-                fs = fo
-                fps = fpo
-                fv = fpo
-            else:
-                fs = so
-                fps = spo
-                fv = wpo
-            a0 *= fs
-            a1 *= fs
-            a2 *= fs
-            a3 *= fs
-            a4 *= fps
-            a5 *= fps
-            a6 *= fps
-            v4 *= fv
-            v5 *= fv
-            v6 *= fv
-            if ns == 1:
+                a0 *= fo
+                a1 *= fo
+                a2 *= fo
+                a3 *= fo
+                a4 *= fpo
+                a5 *= fpo
+                a6 *= fpo
+                v4 *= fpo
+                v5 *= fpo
+                v6 *= fpo
                 q0 *= fa
                 q1 *= fa
                 q2 *= fa
@@ -675,12 +654,24 @@ def _top_sums(L, n, mp, nedge, tm, stl, nstl, gl, spd, ws) -> int:
                 q6 *= fb
                 q7 *= fb
                 continue
+            a0 *= so
+            a1 *= so
+            a2 *= so
+            a3 *= so
+            a4 *= spo
+            a5 *= spo
+            a6 *= spo
+            v4 *= wpo
+            v5 *= wpo
+            v6 *= wpo
             wl = ws[na]
             _put8(wl, W_LT, ga, ga, ga, ga, gb, gb, gb, gb)
             wl[W_CHG] = chg
             _put8(wl, W_EQ, q0, q1, q2, q3, q4, q5, q6, q7)
             na += 1
             continue
+        f0, f1, f2, f3 = init_ingress(kind, e0, nedge, mp[MP_MAPPED, v], mp[MP_MAPPED_EDGE, v])
+        z0, z1, z2, z3, z4, z5, z6, z7 = _scale_init(z0, z1, z2, z3, z4, z5, z6, z7, t0, t1, f0, f1, f2, f3)
         if ns == 1:
             o0, o1, o2, o3, o4, p0, p1, p2, p3, x0, x1, x2, x3, y0, y1, y2, y3 = state_factors(
                 kind, v, mp, nedge, tmo, t0, t1, POS_INIT, e0)
@@ -818,6 +809,23 @@ def _top_sums(L, n, mp, nedge, tm, stl, nstl, gl, spd, ws) -> int:
             q7 *= f3
             ini1 = ini1 or ini
     return na
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _scale_init(z0, z1, z2, z3, z4, z5, z6, z7, t0, t1, f0, f1, f2, f3):
+    """The all-init case's ingress of input (z0..z3) and filter (z4..z7) times a directive's factors (f0..f3),
+    for the tensors its dimension indexes (t0, t1)."""
+    if t0 != 0:
+        z0 *= f0
+        z1 *= f1
+        z2 *= f2
+        z3 *= f3
+    if t1 != 0:
+        z4 *= f0
+        z5 *= f1
+        z6 *= f2
+        z7 *= f3
+    return z0, z1, z2, z3, z4, z5, z6, z7
 
 
 @njit(cache=True, _nrt=False, inline="always")

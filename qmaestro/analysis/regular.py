@@ -17,7 +17,7 @@ from __future__ import annotations
 from numba import njit
 
 from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, HW_NOC_BW, HW_NOC_LATENCY, HW_NUM_UNITS,
-                      HW_SIMD_LANES, KIND_SPATIAL, LAYER_DIMS, LAYER_STRIDE_X, LAYER_STRIDE_Y,
+                      HW_SIMD_LANES, KIND_SPATIAL, KIND_TEMPORAL, LAYER_DIMS, LAYER_STRIDE_X, LAYER_STRIDE_Y,
                       MAX_LEVELS, NUM_DIMS)
 from .closed import (CW_NE, CW_NEED, CW_SPV, CW_T, LIMIT, MAX_TERMS, _column_max, _largest_count, directive_pass,
                      finish_closed, level_code)
@@ -224,8 +224,12 @@ def regular_form(layer, hw, dl, cl, nlev, conv, dims, nd, dmask, tmb, tsz, tm, l
                 vol1 *= mv if in1 else 1
                 vol2 *= mv if ino else 1
             dim0 = layer[LAYER_DIMS + v] if lvl == 0 else mpf[_ix(mb - 4 * V + MP_MAPPED * V + v)]
-            code, acc = directive_pass(lvl, inner, v, rw[RW_J + p], kind, size, ofs, dim0, mpf, mb, nsub, nedge,
-                                       in0, ino, sp_out, cst, cnst, gst, cw, tin, acc)
+            if kind == KIND_TEMPORAL:   # the same step with the kind a constant: LLVM drops the SpatialMap's code
+                code, acc = directive_pass(lvl, inner, v, rw[RW_J + p], KIND_TEMPORAL, size, ofs, dim0, mpf, mb,
+                                           nsub, nedge, in0, ino, sp_out, cst, cnst, gst, cw, tin, acc)
+            else:
+                code, acc = directive_pass(lvl, inner, v, rw[RW_J + p], kind, size, ofs, dim0, mpf, mb, nsub, nedge,
+                                           in0, ino, sp_out, cst, cnst, gst, cw, tin, acc)
             if code != 0:
                 return code
         code = level_code(moved0, moved1, moved2, bw, acc[1], acc[0])
