@@ -196,7 +196,7 @@ def coefficients(tech: TechTable, pe_kind: str, l1_bytes: float, l2_bytes: float
 
 
 # ---- the kernel ----------------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def row_energy(macs: float, words: np.ndarray, output_dram_words: float, coef: np.ndarray,
                per_tensor: np.ndarray) -> float:
     """One candidate: fills per_tensor[4 components (l1, l2, noc, dram), 3 tensors] in pJ, returns MAC pJ.

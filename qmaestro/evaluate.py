@@ -74,7 +74,7 @@ class Packing:
         return cls(bits, epw, wpe, word_bits)  # type: ignore[arg-type]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pack_row(metrics: np.ndarray, i: int, count_cols: np.ndarray, size_cols: np.ndarray, epw: np.ndarray,
               wpe: np.ndarray, copies: np.ndarray, words: np.ndarray) -> tuple[float, float]:
     """Row i: word counts into words[3, 4]; returns (L1 words of one PE, L2 words) of the buffer tiles.

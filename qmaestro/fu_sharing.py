@@ -47,7 +47,7 @@ def coupling(layer: Layer) -> np.ndarray:
     return c
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _factor(t: int, dim: int, size: int, offset: int, lanes: int) -> float:
     """What one spatial directive over the FUs multiplies tensor t's copies by (t depends on `dim`)."""
     fl = float(lanes)
@@ -56,7 +56,7 @@ def _factor(t: int, dim: int, size: int, offset: int, lanes: int) -> float:
     return fl
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def row_copies(dirs: np.ndarray, i: int, level: int, lanes: int, couple: np.ndarray) -> tuple[float, float, float]:
     """Copies (input, filter, output) of mapping i whose FU level is `level`; the float steps of the module doc.
 

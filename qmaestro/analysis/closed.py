@@ -176,6 +176,95 @@ def tensor_bits(tm, out) -> None:
 
 
 @njit(cache=True, _nrt=False, inline="always")
+def _variant_pass(a, dim, lvl, inner, v, j, kind, size, ofs, mpf, mb, nsub, nedge, no_new, no_input, g_in, g_ie, g_st,
+                  g_ed, cst, cnst, gst, cw, tin, big, neg, low, hi):
+    """directive_pass's step for one variant a (0: the plain size dim, 1: the edge size the level above hands
+    down): the directive's states over dim into cw; (code, and big, neg, low, hi updated). Called with a a
+    constant, so each call is compiled for its variant."""
+    V = _V
+    has = CW_HAS + (lvl * 2 + a) * V + v
+    cw[_ix(has)] = 1
+    steady, has_edge, unroll, ie, iee, eee = state_shape(kind, size, ofs, dim, nsub)
+    ns = 1 + (steady > 0) + has_edge
+    if lvl == 0 and a == 0:     # the top level's states: _top_counts sums over them
+        cnst[0, 0, _ix(j)] = put_states(cst[0, 0, _ix(j)], steady, has_edge, unroll, ie, iee, eee)
+    if ns > 1 and no_new:
+        return 6, big, neg, low, hi     # steps that bring no new elements: MAESTRO may reject, the scan knows
+    if ie and no_input:
+        return 5, big, neg, low, hi     # the all-init case must move input data (its ingress delay is the latency)
+    big = max(big, steady)
+    # the states in order (init, steady, edge): occurrences, partial-sum factor, edge variant
+    g = g_ie if ie else g_in
+    if g <= 0:
+        return 10, big, neg, low, hi    # the all-init case computes nothing: the first valid case moves
+    ce = _edge_variant(kind, nedge, iee) if ie else 0
+    if ce < 0:
+        return 8, big, neg, low, hi     # an edge step with no edge sub-cluster: leave it to the scan
+    vb = CW_VST + ((lvl * 2 + a) * V + v) * 6
+    cw[_ix(vb)] = 1
+    cw[_ix(vb + 1)] = ce
+    cw[_ix(vb + 2)] = 0     # padded with zero occurrences: fixed-length sums below
+    cw[_ix(vb + 3)] = 0
+    cw[_ix(vb + 4)] = 0
+    cw[_ix(vb + 5)] = 0
+    need = CW_NEED + (lvl + 1) * V + v
+    if ce != 0:
+        cw[_ix(need)] = 1
+    low = min(low, g)
+    w = g
+    wf = float(g) if lvl == inner else 1.0
+    g1 = g2 = 0
+    nv = 1
+    if steady > 0:
+        g = g_st
+        if g < 0:
+            neg = True
+        if g > 0:
+            low = min(low, g)
+            cw[_ix(vb + 2)] = steady
+            nv = 2
+            if lvl == inner:
+                w += steady * g
+                wf += float(steady) * float(g)
+            else:
+                wf += float(steady)
+        g1 = max(g, 0)
+    if has_edge:
+        g = g_ed
+        if g < 0:
+            neg = True
+        if g > 0:
+            ce = _edge_variant(kind, nedge, eee)
+            if ce < 0:
+                return 8, big, neg, low, hi
+            if ce != 0:
+                cw[_ix(need)] = 1
+            low = min(low, g)
+            cw[_ix(vb + 2 * nv)] = 1
+            cw[_ix(vb + 2 * nv + 1)] = ce
+            if lvl == inner:
+                w += g
+                wf += float(g)
+            else:
+                wf += 1.0
+        g2 = max(g, 0)
+    if lvl == 0 and a == 0:
+        gs = gst[0, 0, _ix(j)]
+        gs[0] = g_ie if ie else g_in
+        if steady > 0:
+            gs[1] = g1
+            if has_edge:
+                gs[2] = g2
+        elif has_edge:
+            gs[1] = g2
+    hi = max(hi, wf)
+    if lvl == inner:
+        cw[_ix(tin + v * 2 + a)] = w                # term 0: the partial sums
+        cw[_ix(tin + (V + v) * 2 + a)] = 1          # term 1: the latency
+    return 0, big, neg, low, hi
+
+
+@njit(cache=True, _nrt=False, inline="always")
 def directive_pass(lvl, inner, v, j, kind, size, ofs, dim0, mpf, mb, nsub, nedge, in0, ino, sp_out, cst, cnst, gst,
                    cw, tin, acc):
     """The top-down step of one directive (row j of level lvl, dimension v, over a dimension of size dim0 and, if
@@ -184,100 +273,22 @@ def directive_pass(lvl, inner, v, j, kind, size, ofs, dim0, mpf, mb, nsub, nedge
     innermost level's partial-sum lower bound) so far. Returns (code, acc updated); code 0, or the closed form's code
     of the condition that fails. Shared by closed_form and regular.regular_form."""
     V = _V
-    big = 1
-    neg = False
-    low = 9223372036854775807
-    hi = 0.0
     g_in, g_ie, g_st, g_ed = psum_choices(kind, v, mpf, mb, nedge, ino, sp_out)
     no_new = kind == KIND_TEMPORAL and mpf[_ix(mb + MP_UNIQUE * V + v)] == 0
     no_input = in0 and mpf[_ix(mb + MP_MAPPED_EDGE * V + v)] < 1 and (kind == KIND_TEMPORAL or nedge == 1)
-    for a in range(2):
-        has = CW_HAS + (lvl * 2 + a) * V + v
-        if a == 0:
-            dim = dim0
-        else:
-            if lvl == 0 or cw[_ix(CW_NEED + lvl * V + v)] == 0:
-                cw[_ix(has)] = 0
-                continue
-            dim = mpf[_ix(mb - 4 * V + MP_MAPPED_EDGE * V + v)]
-        cw[_ix(has)] = 1
-        steady, has_edge, unroll, ie, iee, eee = state_shape(kind, size, ofs, dim, nsub)
-        ns = 1 + (steady > 0) + has_edge
-        if lvl == 0 and a == 0:     # the top level's states: _top_counts sums over them
-            cnst[0, 0, _ix(j)] = put_states(cst[0, 0, _ix(j)], steady, has_edge, unroll, ie, iee, eee)
-        if ns > 1 and no_new:
-            return 6, acc     # steps that bring no new elements: MAESTRO may reject, the scan knows
-        if ie and no_input:
-            return 5, acc     # the all-init case must move input data (its ingress delay is the latency)
-        big = max(big, steady)
-        # the states in order (init, steady, edge): occurrences, partial-sum factor, edge variant
-        g = g_ie if ie else g_in
-        if g <= 0:
-            return 10, acc    # the all-init case computes nothing: the first valid case moves
-        ce = _edge_variant(kind, nedge, iee) if ie else 0
-        if ce < 0:
-            return 8, acc     # an edge step with no edge sub-cluster: leave it to the scan
-        vb = CW_VST + ((lvl * 2 + a) * V + v) * 6
-        cw[_ix(vb)] = 1
-        cw[_ix(vb + 1)] = ce
-        cw[_ix(vb + 2)] = 0     # padded with zero occurrences: fixed-length sums below
-        cw[_ix(vb + 3)] = 0
-        cw[_ix(vb + 4)] = 0
-        cw[_ix(vb + 5)] = 0
-        need = CW_NEED + (lvl + 1) * V + v
-        if ce != 0:
-            cw[_ix(need)] = 1
-        low = min(low, g)
-        w = g
-        wf = float(g) if lvl == inner else 1.0
-        g1 = g2 = 0
-        nv = 1
-        if steady > 0:
-            g = g_st
-            if g < 0:
-                neg = True
-            if g > 0:
-                low = min(low, g)
-                cw[_ix(vb + 2)] = steady
-                nv = 2
-                if lvl == inner:
-                    w += steady * g
-                    wf += float(steady) * float(g)
-                else:
-                    wf += float(steady)
-            g1 = max(g, 0)
-        if has_edge:
-            g = g_ed
-            if g < 0:
-                neg = True
-            if g > 0:
-                ce = _edge_variant(kind, nedge, eee)
-                if ce < 0:
-                    return 8, acc
-                if ce != 0:
-                    cw[_ix(need)] = 1
-                low = min(low, g)
-                cw[_ix(vb + 2 * nv)] = 1
-                cw[_ix(vb + 2 * nv + 1)] = ce
-                if lvl == inner:
-                    w += g
-                    wf += float(g)
-                else:
-                    wf += 1.0
-            g2 = max(g, 0)
-        if lvl == 0 and a == 0:
-            gs = gst[0, 0, _ix(j)]
-            gs[0] = g_ie if ie else g_in
-            if steady > 0:
-                gs[1] = g1
-                if has_edge:
-                    gs[2] = g2
-            elif has_edge:
-                gs[1] = g2
-        hi = max(hi, wf)
-        if lvl == inner:
-            cw[_ix(tin + v * 2 + a)] = w                # term 0: the partial sums
-            cw[_ix(tin + (V + v) * 2 + a)] = 1          # term 1: the latency
+    code, big, neg, low, hi = _variant_pass(0, dim0, lvl, inner, v, j, kind, size, ofs, mpf, mb, nsub, nedge, no_new,
+                                            no_input, g_in, g_ie, g_st, g_ed, cst, cnst, gst, cw, tin, 1, False,
+                                            9223372036854775807, 0.0)
+    if code != 0:
+        return code, acc
+    if lvl == 0 or cw[_ix(CW_NEED + lvl * V + v)] == 0:
+        cw[_ix(CW_HAS + (lvl * 2 + 1) * V + v)] = 0     # no edge size handed down
+    else:
+        code, big, neg, low, hi = _variant_pass(1, mpf[_ix(mb - 4 * V + MP_MAPPED_EDGE * V + v)], lvl, inner, v, j,
+                                                kind, size, ofs, mpf, mb, nsub, nedge, no_new, no_input, g_in, g_ie,
+                                                g_st, g_ed, cst, cnst, gst, cw, tin, big, neg, low, hi)
+        if code != 0:
+            return code, acc
     negs, occ_bound, level_bound, lb_psum = acc
     return 0, (negs + neg, occ_bound * big, level_bound * hi, lb_psum * low if lvl == inner else lb_psum)
 

@@ -190,7 +190,7 @@ def _scan_counts(ri, top, first, cf) -> None:
         cf[CF_DN_SZ + t] = ri[first, RI_DN_SZ + t]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _score_row(hw, cf, out) -> bool:
     """Write SCORE_COLUMNS from the scored quantities; False where _judge would reject the full row."""
     units = hw[HW_NUM_UNITS]

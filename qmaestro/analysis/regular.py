@@ -224,7 +224,14 @@ def regular_form(layer, hw, dl, cl, nlev, conv, dims, nd, dmask, tmb, tsz, tm, l
                 vol1 *= mv if in1 else 1
                 vol2 *= mv if ino else 1
             dim0 = layer[LAYER_DIMS + v] if lvl == 0 else mpf[_ix(mb - 4 * V + MP_MAPPED * V + v)]
-            if kind == KIND_TEMPORAL:   # the same step with the kind a constant: LLVM drops the SpatialMap's code
+            # the same step with the kind (and the top or innermost level) a constant: LLVM drops the code of the rest
+            if kind == KIND_TEMPORAL and lvl == 0:
+                code, acc = directive_pass(0, inner, v, rw[RW_J + p], KIND_TEMPORAL, size, ofs, dim0, mpf, mb,
+                                           nsub, nedge, in0, ino, sp_out, cst, cnst, gst, cw, tin, acc)
+            elif kind == KIND_TEMPORAL and lvl == inner:
+                code, acc = directive_pass(lvl, lvl, v, rw[RW_J + p], KIND_TEMPORAL, size, ofs, dim0, mpf, mb,
+                                           nsub, nedge, in0, ino, sp_out, cst, cnst, gst, cw, tin, acc)
+            elif kind == KIND_TEMPORAL:
                 code, acc = directive_pass(lvl, inner, v, rw[RW_J + p], KIND_TEMPORAL, size, ofs, dim0, mpf, mb,
                                            nsub, nedge, in0, ino, sp_out, cst, cnst, gst, cw, tin, acc)
             else:
