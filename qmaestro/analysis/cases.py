@@ -15,17 +15,19 @@ from .cmath import cdiv, wrap_int32
 
 POS_INIT, POS_STEADY, POS_EDGE = 0, 1, 2
 # state fields
-ST_POS, ST_OCC, ST_UNROLL, ST_INIT_EDGE, ST_SP_EDGE_EDGE = 0, 1, 2, 3, 4
+# ST_EDGE: the state's sub-clusters get the edge tile (an init state at the edge, or the edge state): the one
+# question the passes ask of a state's position, answered by one load
+ST_POS, ST_OCC, ST_UNROLL, ST_EDGE, ST_SP_EDGE_EDGE = 0, 1, 2, 3, 4
 # per-dimension view of the current case (vs rows)
 VS_POS, VS_UNROLL, VS_EDGE, VS_SP_EDGE_EDGE, VS_PRESENT = 0, 1, 2, 3, 4
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _put(st: np.ndarray, k: int, pos: int, occ: int, unroll: bool, init_edge: bool, ee: bool) -> None:
+def _put(st: np.ndarray, k: int, pos: int, occ: int, unroll: bool, edge: bool, ee: bool) -> None:
     st[k, ST_POS] = pos
     st[k, ST_OCC] = occ
     st[k, ST_UNROLL] = 1 if unroll else 0
-    st[k, ST_INIT_EDGE] = 1 if init_edge else 0
+    st[k, ST_EDGE] = 1 if edge else 0
     st[k, ST_SP_EDGE_EDGE] = 1 if ee else 0
 
 
@@ -74,7 +76,7 @@ def put_states(st: np.ndarray, steady: int, has_edge: bool, unroll: bool, init_e
         _put(st, k, POS_STEADY, steady, False, False, False)
         k += 1
     if has_edge:
-        _put(st, k, POS_EDGE, 1, False, False, edge_ee)
+        _put(st, k, POS_EDGE, 1, False, True, edge_ee)
         k += 1
     return k
 
@@ -127,7 +129,7 @@ def case_view(ld: np.ndarray, n: int, llast: np.ndarray, st: np.ndarray, pick: n
         vs[v, VS_PRESENT] = 1
         vs[v, VS_POS] = pos
         vs[v, VS_UNROLL] = st[j, k, ST_UNROLL]
-        vs[v, VS_EDGE] = 1 if (pos == POS_EDGE or st[j, k, ST_INIT_EDGE] == 1) else 0
+        vs[v, VS_EDGE] = st[j, k, ST_EDGE]
         vs[v, VS_SP_EDGE_EDGE] = st[j, k, ST_SP_EDGE_EDGE]
         if pos != POS_INIT:
             all_init = False

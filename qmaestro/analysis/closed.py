@@ -43,7 +43,7 @@ from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from ..arrays import HW_NOC_BW, HW_NOC_LATENCY, HW_OFFCHIP_BW, HW_SIMD_LANES, KIND_TEMPORAL, MAX_LEVELS, NUM_DIMS
-from .cases import POS_EDGE, POS_INIT, ST_INIT_EDGE, ST_OCC, ST_POS, ST_SP_EDGE_EDGE, ST_UNROLL, \
+from .cases import POS_INIT, ST_EDGE, ST_OCC, ST_POS, ST_SP_EDGE_EDGE, ST_UNROLL, \
     put_states, state_shape
 from .cmath import cdiv
 from .engine import change_ingress, directive_counts, init_ingress, state_factors, suffix_ingress
@@ -69,7 +69,7 @@ _I32 = 2147483647.0
 
 @njit(cache=True, _nrt=False, inline="always")
 def _edge(st, k) -> bool:
-    return st[k, ST_POS] == POS_EDGE or st[k, ST_INIT_EDGE] == 1
+    return st[k, ST_EDGE] == 1
 
 
 @njit(cache=True, _nrt=False, inline="always")

@@ -31,7 +31,7 @@ from numba import njit
 
 from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, HW_NOC_BW, HW_NOC_LATENCY, HW_OFFCHIP_BW,
                       HW_SIMD_LANES, KIND_SPATIAL, KIND_TEMPORAL, NUM_DIMS)
-from .cases import (POS_EDGE, POS_INIT, POS_STEADY, ST_INIT_EDGE, ST_OCC, ST_POS, ST_SP_EDGE_EDGE, ST_UNROLL,
+from .cases import (POS_INIT, POS_STEADY, ST_EDGE, ST_OCC, ST_POS, ST_SP_EDGE_EDGE, ST_UNROLL,
                     VS_EDGE, VS_SP_EDGE_EDGE, case_view, level_states, next_case)
 from .cmath import cdiv, cmod, wrap_int32
 from .levels import (LI_FIRST_SP, LI_NEDGE, LI_NSUB, LP_FAST, LP_NSP, LP_SP0, LP_SP1, LP_TJS, LP_TMASK, MP_MAPPED,
@@ -524,7 +524,7 @@ def _put_factors(row, f) -> None:
 
 @njit(cache=True, _nrt=False, inline="always")
 def _st_edge(stl, j, k) -> bool:
-    return stl[j, k, ST_POS] == POS_EDGE or stl[j, k, ST_INIT_EDGE] == 1
+    return stl[j, k, ST_EDGE] == 1
 
 
 @njit(cache=True, _nrt=False)
