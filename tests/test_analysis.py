@@ -11,7 +11,7 @@ from qmaestro.layer import Layer
 from qmaestro.mapping import Cluster, Mapping, SpatialMap, TemporalMap
 from qmaestro.analysis import (METRIC_INDEX, METRIC_NAMES, NUM_METRICS, REASONS, analyze, analyze_batch,
                                analyze_batch_detailed)
-from qmaestro.analysis.cases import directive_states, level_states, next_case, state_shape
+from qmaestro.analysis.cases import ST_EDGE, directive_states, level_states, next_case, state_shape
 from qmaestro.analysis.cmath import cdiv, cmod, wrap_int32
 from qmaestro.analysis.levels import MAX_LEVEL_DIRS, NLP, TENSOR_DIMS, build_levels
 from qmaestro.arrays import (DIM_INDEX, MAX_DIRS, MAX_LEVELS, NUM_DIMS, decode, empty_batch, encode, encode_many,
@@ -180,6 +180,19 @@ def test_directive_states_temporal_and_spatial():
     assert directive_states(1, 4, 4, 6, 1, st) == 2 and st[1, 0] == 2
     # SpatialMap(1,1) over 10 on 4 sub-clusters: init (4), 1 steady (4), edge with 2 active
     assert directive_states(2, 1, 1, 10, 4, st) == 3 and list(st[:, 0]) == [0, 1, 2]
+
+
+def test_state_edge_flag_by_hand():
+    """ST_EDGE: the state's sub-clusters get the edge tile (an init state at the edge, or the edge state)."""
+    st = np.zeros((3, 5), np.int64)
+    # TemporalMap(4,4) over 6: init (full tile, not the edge) and an edge step (2 rows left: the edge tile)
+    assert directive_states(1, 4, 4, 6, 1, st) == 2
+    assert list(st[:2, ST_EDGE]) == [0, 1]
+    # SpatialMap(1,1) over 10 on 4 sub-clusters: init and steady take the plain tile, the edge step the edge
+    assert directive_states(2, 1, 1, 10, 4, st) == 3
+    assert list(st[:, ST_EDGE]) == [0, 0, 1]
+    # TemporalMap(8,8) over 6: one tile, larger than the dimension: the init state itself is at the edge
+    assert directive_states(1, 8, 8, 6, 1, st) == 1 and st[0, ST_EDGE] == 1
 
 
 

@@ -19,7 +19,7 @@ from numba import njit
 from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, HW_NOC_BW, HW_NOC_LATENCY, HW_NUM_UNITS,
                       HW_SIMD_LANES, KIND_SPATIAL, KIND_TEMPORAL, LAYER_DIMS, LAYER_STRIDE_X, LAYER_STRIDE_Y,
                       MAX_LEVELS, NUM_DIMS)
-from .closed import (CW_NE, CW_NEED, CW_SPV, CW_LC, CW_T, LIMIT, MAX_TERMS, _largest_count, directive_pass,
+from .closed import (CW_NE, CW_NEED, CW_SPV, CW_T, LIMIT, MAX_TERMS, _column_max, _largest_count, directive_pass,
                      finish_closed, level_code)
 from .cmath import cdiv
 from .levels import (LI_NEDGE, LI_NSUB, LP_SP0, LP_TMASK, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE,
@@ -89,9 +89,8 @@ def _rescale(rw, p, stride, window, inner) -> None:
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _outputs_counts(mpf, mb, v, out, window, ofs, size, cw) -> None:
-    """Y' (X') reuse counts follow the Y (X) directive and the level's R (S) numbers (levels.reuse_outputs); its
-    largest count into cw (closed._column_max's)."""
+def _outputs_counts(mpf, mb, v, out, window, ofs, size) -> None:
+    """Y' (X') reuse counts follow the Y (X) directive and the level's R (S) numbers (levels.reuse_outputs)."""
     V = _V
     m = mpf[_ix(mb + MP_MAPPED * V + v)] - mpf[_ix(mb + MP_MAPPED * V + window)] + 1
     me = mpf[_ix(mb + MP_MAPPED_EDGE * V + v)] - mpf[_ix(mb + MP_MAPPED_EDGE * V + window)] + 1
@@ -99,7 +98,6 @@ def _outputs_counts(mpf, mb, v, out, window, ofs, size, cw) -> None:
     mpf[_ix(mb + MP_UNIQUE * V + out)] = min(ofs, size)
     mpf[_ix(mb + MP_MAPPED_EDGE * V + out)] = me
     mpf[_ix(mb + MP_UNIQUE_EDGE * V + out)] = min(ofs, me)
-    cw[_ix(CW_LC + out)] = max(m, me, min(ofs, size))     # its largest count (min(ofs, me) <= me)
 
 
 @njit(cache=True, _nrt=False)
@@ -178,12 +176,11 @@ def regular_form(layer, hw, dl, cl, nlev, conv, dims, nd, dmask, tmb, tsz, tm, l
             mpf[_ix(mb + MP_UNIQUE * V + v)] = u
             mpf[_ix(mb + MP_MAPPED_EDGE * V + v)] = me
             mpf[_ix(mb + MP_UNIQUE_EDGE * V + v)] = ue
-            cw[_ix(CW_LC + v)] = max(max(m, u), max(me, ue))    # closed._column_max's, from registers
         if conv:
             py = _ix(base + DIM_Y)
             px = _ix(base + DIM_X)
-            _outputs_counts(mpf, mb, DIM_Y, DIM_YP, DIM_R, rw[RW_OFS + py], rw[RW_SIZE + py], cw)
-            _outputs_counts(mpf, mb, DIM_X, DIM_XP, DIM_S, rw[RW_OFS + px], rw[RW_SIZE + px], cw)
+            _outputs_counts(mpf, mb, DIM_Y, DIM_YP, DIM_R, rw[RW_OFS + py], rw[RW_SIZE + py])
+            _outputs_counts(mpf, mb, DIM_X, DIM_XP, DIM_S, rw[RW_OFS + px], rw[RW_SIZE + px])
         psp = _ix(base + vsp)
         nedge = edge_count(rw[RW_SIZE + psp], rw[RW_OFS + psp], rw[RW_SD + psp], nsub)
         cw[_ix(CW_NE + lvl)] = nedge
@@ -207,6 +204,7 @@ def regular_form(layer, hw, dl, cl, nlev, conv, dims, nd, dmask, tmb, tsz, tm, l
         # ---- closed_form's top-down pass over the level ----
         acc = (0, 1.0, 1.0, lb_psum)
         moved0 = moved1 = moved2 = float(max(nsub, nedge, 1))
+        _column_max(mpf, mb, cw)
         for q in range(nd):
             v = dims[q]
             p = _ix(base + v)
