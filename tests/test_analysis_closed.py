@@ -125,3 +125,51 @@ def test_stride_beyond_filter_edges_compute_nothing():
     hw = hw_array(acc, acc.num_pes * 4)
     assert (_codes(layer, hw, dirs, clusters, nlev) == 0).sum() > 100
     _score_equals_full(layer, hw, dirs, clusters, nlev)
+
+
+def _mapping(levels, clusters):
+    """One mapping in array form from per-level (kind, dim, size, offset) rows and cluster sizes."""
+    dirs, cl, nlev = empty_batch(1)
+    nlev[0] = len(levels)
+    for lvl, rows in enumerate(levels):
+        cl[0, lvl] = clusters[lvl]
+        for j, row in enumerate(rows):
+            dirs[0, lvl, j] = row
+    return dirs, cl, nlev
+
+
+def test_steps_without_new_elements_held_by_a_later_directive():
+    """ResNet18's layer3.0.downsample.0 (1x1, stride 2): at level 1, TemporalMap(4,4) on X iterates over the
+    parent's X tile (rescaled to 6 columns) while its own dimension (4 after the stride) brings no new column after
+    the first step. MAESTRO rejects such a case only when no later directive holds the input whole; here C's
+    SpatialMap after it does, so the closed form scores it, with the scan's numbers."""
+    layer = Layer(name="ds", K=256, C=128, R=1, S=1, Y=28, X=28, stride_y=2, stride_x=2)
+    T, S = KIND_TEMPORAL, KIND_SPATIAL
+    dirs, clusters, nlev = _mapping([
+        [(T, DIM_K, 242, 242), (T, DIM_S, 1, 1), (T, DIM_X, 11, 12), (T, DIM_R, 1, 1), (T, DIM_C, 60, 60),
+         (S, DIM_Y, 5, 6)],
+        [(T, DIM_X, 4, 4), (T, DIM_Y, 5, 6), (S, DIM_C, 2, 2), (T, DIM_R, 1, 1), (T, DIM_S, 1, 1),
+         (T, DIM_K, 136, 136)],
+        [(T, DIM_C, 1, 1), (T, DIM_Y, 4, 4), (T, DIM_K, 60, 60), (T, DIM_S, 1, 1), (T, DIM_R, 1, 1),
+         (S, DIM_X, 1, 2)]], [1, 1, 4])
+    hw = hw_array(Accelerator.load("edge16"), 64)
+    assert _codes(layer, hw, dirs, clusters, nlev)[0] == 0
+    codes = np.zeros(1, dtype=np.int64)
+    closed_form_codes(layer_array(layer), hw, dirs, clusters, nlev, codes, regular=True)
+    assert codes[0] == 0
+    _score_equals_full(layer, hw, dirs, clusters, nlev)
+
+
+def test_steps_without_new_elements_on_strided_layers():
+    """Random tilings of stride-2 1x1 layers: some levels step without new elements; where a case may be one
+    MAESTRO rejects the closed form hands over (code 6), elsewhere it scores; either way the scan's results."""
+    rng = np.random.default_rng(31)
+    acc = Accelerator.load("edge16")
+    hw = hw_array(acc, acc.num_pes * 4)
+    seen = set()
+    for shape in ((256, 128, 28), (512, 256, 14), (128, 64, 56)):
+        layer = Layer(name="ds", K=shape[0], C=shape[1], R=1, S=1, Y=shape[2], X=shape[2], stride_y=2, stride_x=2)
+        dirs, clusters, nlev = _tiled(layer, 400, rng)
+        seen.update(_codes(layer, hw, dirs, clusters, nlev).tolist())
+        _score_equals_full(layer, hw, dirs, clusters, nlev)
+    assert {0, 6} <= seen

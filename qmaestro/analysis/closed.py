@@ -127,7 +127,8 @@ def _largest_count(cw, v, conv) -> int:
 # per (level, dimension) whether the level hands its edge tile down (CW_NEED + (l + 1) * V + v) and the directive
 # (CW_J + l * V + v); the runtime terms T[b, k, v, a] of a level (b alternating between a level and the one below)
 # at CW_T + ((b * MAX_TERMS + k) * V + v) * 2 + a; per dimension, the current level's largest count (CW_LC + v);
-# per level l its SpatialMap's dimension (CW_SPV + l) and edge sub-clusters (CW_NE + l), for the bottom-up pass.
+# per level l its SpatialMap's dimension (CW_SPV + l) and edge sub-clusters (CW_NE + l), for the bottom-up pass;
+# per (level, variant, dimension) whether the directive's init state is unrolled (CW_UNR + (l * 2 + a) * V + v).
 _V = NUM_DIMS
 CW_VST = 0
 CW_HAS = CW_VST + MAX_LEVELS * 2 * _V * 6
@@ -137,7 +138,8 @@ CW_T = CW_J + MAX_LEVELS * _V
 CW_LC = CW_T + 2 * MAX_TERMS * _V * 2
 CW_SPV = CW_LC + _V         # per level: the dimension of its SpatialMap
 CW_NE = CW_SPV + MAX_LEVELS     # per level: its edge sub-clusters (linfo's LI_NEDGE)
-NCW = CW_NE + MAX_LEVELS
+CW_UNR = CW_NE + MAX_LEVELS
+NCW = CW_UNR + MAX_LEVELS * 2 * _V
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -188,8 +190,10 @@ def _variant_pass(a, dim, lvl, inner, v, j, kind, size, ofs, mpf, mb, nsub, nedg
     ns = 1 + (steady > 0) + has_edge
     if lvl == 0 and a == 0:     # the top level's states: _top_counts sums over them
         cnst[0, 0, _ix(j)] = put_states(cst[0, 0, _ix(j)], steady, has_edge, unroll, ie, iee, eee)
-    if ns > 1 and no_new:
-        return 6, big, neg, low, hi     # steps that bring no new elements: MAESTRO may reject, the scan knows
+    cw[_ix(CW_UNR + (lvl * 2 + a) * V + v)] = unroll
+    # steps that bring no new elements: MAESTRO rejects a case they change innermost unless a later directive
+    # holds the tensor whole; decided once the level is done (no_new_rejects)
+    stale = ns > 1 and no_new
     if ie and no_input:
         return 5, big, neg, low, hi     # the all-init case must move input data (its ingress delay is the latency)
     big = max(big, steady)
@@ -261,7 +265,7 @@ def _variant_pass(a, dim, lvl, inner, v, j, kind, size, ofs, mpf, mb, nsub, nedg
     if lvl == inner:
         cw[_ix(tin + v * 2 + a)] = w                # term 0: the partial sums
         cw[_ix(tin + (V + v) * 2 + a)] = 1          # term 1: the latency
-    return 0, big, neg, low, hi
+    return -1 if stale else 0, big, neg, low, hi
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -270,27 +274,32 @@ def directive_pass(lvl, inner, v, j, kind, size, ofs, dim0, mpf, mb, nsub, nedge
     """The top-down step of one directive (row j of level lvl, dimension v, over a dimension of size dim0 and, if
     the level above hands it down, the edge size): its states per variant into cw, the top level's also into
     cst / cnst / gst. acc: the level's (directives with a negative factor, occupancy bound, runtime bound, the
-    innermost level's partial-sum lower bound) so far. Returns (code, acc updated); code 0, or the closed form's code
+    innermost level's partial-sum lower bound, the dimensions of TemporalMaps that step without new elements) so
+    far. Returns (code, acc updated); code 0, or the closed form's code
     of the condition that fails. Shared by closed_form and regular.regular_form."""
     V = _V
+    cw[_ix(CW_J + lvl * V + v)] = j
     g_in, g_ie, g_st, g_ed = psum_choices(kind, v, mpf, mb, nedge, ino, sp_out)
     no_new = kind == KIND_TEMPORAL and mpf[_ix(mb + MP_UNIQUE * V + v)] == 0
     no_input = in0 and mpf[_ix(mb + MP_MAPPED_EDGE * V + v)] < 1 and (kind == KIND_TEMPORAL or nedge == 1)
     code, big, neg, low, hi = _variant_pass(0, dim0, lvl, inner, v, j, kind, size, ofs, mpf, mb, nsub, nedge, no_new,
                                             no_input, g_in, g_ie, g_st, g_ed, cst, cnst, gst, cw, tin, 1, False,
                                             9223372036854775807, 0.0)
-    if code != 0:
+    if code > 0:
         return code, acc
+    stale = code < 0
     if lvl == 0 or cw[_ix(CW_NEED + lvl * V + v)] == 0:
         cw[_ix(CW_HAS + (lvl * 2 + 1) * V + v)] = 0     # no edge size handed down
     else:
         code, big, neg, low, hi = _variant_pass(1, mpf[_ix(mb - 4 * V + MP_MAPPED_EDGE * V + v)], lvl, inner, v, j,
                                                 kind, size, ofs, mpf, mb, nsub, nedge, no_new, no_input, g_in, g_ie,
                                                 g_st, g_ed, cst, cnst, gst, cw, tin, big, neg, low, hi)
-        if code != 0:
+        if code > 0:
             return code, acc
-    negs, occ_bound, level_bound, lb_psum = acc
-    return 0, (negs + neg, occ_bound * big, level_bound * hi, lb_psum * low if lvl == inner else lb_psum)
+        stale = stale or code < 0
+    negs, occ_bound, level_bound, lb_psum, pend = acc
+    return 0, (negs + neg, occ_bound * big, level_bound * hi, lb_psum * low if lvl == inner else lb_psum,
+               pend | (1 << v) if stale else pend)
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -303,6 +312,34 @@ def level_code(moved0: float, moved1: float, moved2: float, bw: float, occ_bound
     if negs > 1:
         return 18       # two negative factors make a positive product, a case MAESTRO counts as valid
     return 0
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def no_new_rejects(lvl: int, pend: int, dmask: int, tb0: int, tb1: int, cw: np.ndarray) -> bool:
+    """Whether a case of level lvl may be one MAESTRO rejects: its innermost changing directive a TemporalMap
+    that steps without new elements (pend: their dimensions) over an input tensor that no later directive in the
+    loop order holds whole (init state not unrolled, in every size it is handed; engine.factor_tables' F_ERR).
+    Then the scan decides (code 6); otherwise the steps only move fewer elements, within the closed form's bounds."""
+    V = _V
+    while pend != 0:
+        v = trailing_zeros(pend)
+        pend &= pend - 1
+        jv = cw[_ix(CW_J + lvl * V + v)]
+        for t in range(2):
+            tb = tb0 if t == 0 else tb1
+            if (tb >> v) & 1 == 0:
+                continue
+            held = False
+            rest = dmask & tb
+            while rest != 0:
+                w = trailing_zeros(rest)
+                rest &= rest - 1
+                if cw[_ix(CW_J + lvl * V + w)] > jv and cw[_ix(CW_UNR + lvl * 2 * V + w)] == 0 and (
+                        cw[_ix(CW_HAS + (lvl * 2 + 1) * V + w)] == 0 or cw[_ix(CW_UNR + (lvl * 2 + 1) * V + w)] == 0):
+                    held = True
+            if not held:
+                return True
+    return False
 
 
 @njit(cache=True, _nrt=False)
@@ -347,8 +384,8 @@ def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, 
         cw[_ix(CW_SPV + lvl)] = ldf[_ix((lvl * MAX_LEVEL_DIRS + lp[lvl, LP_SP0]) * 4 + 1)]
         cw[_ix(CW_NE + lvl)] = nedge
         # (directives with negative partial-sum factors (Y/X edge tiles below R/S), occupancy bound, runtime bound,
-        # lb_psum): what directive_pass accumulates over the level
-        acc = (0, 1.0, 1.0, lb_psum)
+        # lb_psum, TemporalMaps without new elements): what directive_pass accumulates over the level
+        acc = (0, 1.0, 1.0, lb_psum, 0)
         moved0 = moved1 = moved2 = float(max(nsub, nedge, 1))    # largest transfer per tensor (see below)
         _column_max(mpf, mb, cw)
         for v in range(V):
@@ -378,6 +415,8 @@ def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, 
         code = level_code(moved0, moved1, moved2, bw, acc[1], acc[0])
         if code != 0:
             return code
+        if acc[4] != 0 and no_new_rejects(lvl, acc[4], dmask, tb0, tb1, cw):
+            return 6
         lb_psum = acc[3]
         bound *= acc[2] * (1.0 + lat)     # R_l <= bound_l x R_(l+1) + lat
     if bound > LIMIT or lb_psum < lat:
@@ -560,7 +599,10 @@ def _top_counts(tsz, ld, ln, linfo, lmap, lp, tm, cst, cnst, gst, ws, out) -> bo
         dn_o += m0 * cr[C_ALL + 4] + m2 * cr[C_ALL + 5] + m3 * cr[C_ALL + 6]
         if gsp[k] != 0:
             num_comp += m0 * cr[C_VAL] + m2 * cr[C_VAL + 1] + m3 * cr[C_VAL + 2]
-    # ingress per input tensor, summed by innermost changing directive (later ones in their init state)
+    # ingress per input tensor, summed by innermost changing directive (later ones in their init state). Every
+    # loop has a fixed trip count and selects instead of branches: the spatial directive's place in the loop
+    # order and the number of active directives differ from mapping to mapping, and branching on them
+    # mispredicted about as often as it ran
     for t in range(2):
         msk = msk0 if t == 0 else msk1
         wc = S_IN + 4 * t
@@ -570,33 +612,23 @@ def _top_counts(tsz, ld, ln, linfo, lmap, lp, tm, cst, cnst, gst, ws, out) -> bo
         if first < 1:
             return False
         tot = first
-        for x in range(4):
+        for x in range(4 if msk else 1):    # a tensor the spatial dimension does not index has one variant
             cx = ws[D, wc + x]
-            if not msk and x > 0:
-                break           # a tensor the spatial dimension does not index has one variant
+            # the spatial directive's sums over its valid states: non-init ones (s), and x LT (s_pre)
+            s = 0
+            s_pre = 0
+            for k in range(3):
+                d = ws[D + k, wc + x] * ws[D + k, S_OCC] if (k < nsps and gsp[k] != 0) else 0
+                s += d if k > 0 else 0
+                s_pre += d * ws[D + k, S_LT + 4 * t + x]
             pre = 1          # over the active directives before l, but the spatial one: sum of occ x LT
-            sp_pre = 0       # the spatial directive's weighted sum, once it is before l
+            mult = cx        # cx, or the spatial directive's weighted sum once it is before l
             for l in range(na):
                 eq = ws[l, W_EQ + 4 * t + x]
-                if l == asp:
-                    s = 0
-                    s_pre = 0
-                    for k in range(nsps):
-                        if gsp[k] == 0:
-                            continue
-                        d = ws[D + k, wc + x] * ws[D + k, S_OCC]
-                        if k > 0:
-                            s += d
-                        s_pre += d * ws[D + k, S_LT + 4 * t + x]
-                    tot += eq * s * pre
-                    sp_pre = s_pre
-                else:
-                    if eq != 0:
-                        if 0 <= asp < l:
-                            tot += eq * ws[l, W_CHG] * pre * sp_pre
-                        else:
-                            tot += eq * ws[l, W_CHG] * pre * cx
-                    pre *= ws[l, W_LT + 4 * t + x]
+                is_sp = l == asp
+                tot += eq * pre * (s if is_sp else ws[l, W_CHG] * mult)
+                pre *= 1 if is_sp else ws[l, W_LT + 4 * t + x]
+                mult = s_pre if is_sp else mult
         out[CF_UP_RD + t] = tot
         out[CF_DN_WR + t] = tot
         out[CF_DN_RD + t] = num_comp

@@ -20,7 +20,7 @@ from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, HW_NOC_BW, HW_
                       HW_SIMD_LANES, KIND_SPATIAL, KIND_TEMPORAL, LAYER_DIMS, LAYER_STRIDE_X, LAYER_STRIDE_Y,
                       MAX_LEVELS, NUM_DIMS)
 from .closed import (CW_NE, CW_NEED, CW_SPV, CW_T, LIMIT, MAX_TERMS, _column_max, _largest_count, directive_pass,
-                     finish_closed, level_code)
+                     finish_closed, level_code, no_new_rejects)
 from .cmath import cdiv
 from .levels import (LI_NEDGE, LI_NSUB, LP_SP0, LP_TMASK, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE,
                      _ix, breaks_parse, edge_count, reuse_counts)
@@ -202,7 +202,7 @@ def regular_form(layer, hw, dl, cl, nlev, conv, dims, nd, dmask, tmb, tsz, tm, l
                 ld[0, j, 2] = rw[RW_SIZE + p]
                 ld[0, j, 3] = rw[RW_OFS + p]
         # ---- closed_form's top-down pass over the level ----
-        acc = (0, 1.0, 1.0, lb_psum)
+        acc = (0, 1.0, 1.0, lb_psum, 0)
         moved0 = moved1 = moved2 = float(max(nsub, nedge, 1))
         _column_max(mpf, mb, cw)
         for q in range(nd):
@@ -242,6 +242,8 @@ def regular_form(layer, hw, dl, cl, nlev, conv, dims, nd, dmask, tmb, tsz, tm, l
         code = level_code(moved0, moved1, moved2, bw, acc[1], acc[0])
         if code != 0:
             return code
+        if acc[4] != 0 and no_new_rejects(lvl, acc[4], dmask, tb0, tb1, cw):
+            return 6
         lb_psum = acc[3]
         bound *= acc[2] * (1.0 + lat)
     if bound > LIMIT or lb_psum < lat:
