@@ -8,9 +8,10 @@ from qmaestro.accelerator import Accelerator
 from qmaestro.analysis import METRIC_INDEX, SCORE_COLUMNS, analyze_batch, analyze_batch_detailed
 from qmaestro.analysis.kernel import closed_form_codes
 from qmaestro.arrays import (DIM_C, DIM_K, DIM_R, DIM_S, DIM_X, DIM_Y, HW_NOC_BW, HW_SIMD_LANES, KIND_SPATIAL,
-                             KIND_TEMPORAL, empty_batch,
+                             KIND_TEMPORAL, empty_batch, encode,
                              hw_array, layer_array)
 from qmaestro.layer import Layer
+from qmaestro.mapping import Cluster, Mapping, SpatialMap, TemporalMap
 
 from test_analysis_fastpath import LAYERS, _fuzz, _tiled
 
@@ -127,31 +128,19 @@ def test_stride_beyond_filter_edges_compute_nothing():
     _score_equals_full(layer, hw, dirs, clusters, nlev)
 
 
-def _mapping(levels, clusters):
-    """One mapping in array form from per-level (kind, dim, size, offset) rows and cluster sizes."""
-    dirs, cl, nlev = empty_batch(1)
-    nlev[0] = len(levels)
-    for lvl, rows in enumerate(levels):
-        cl[0, lvl] = clusters[lvl]
-        for j, row in enumerate(rows):
-            dirs[0, lvl, j] = row
-    return dirs, cl, nlev
-
-
 def test_steps_without_new_elements_held_by_a_later_directive():
-    """ResNet18's layer3.0.downsample.0 (1x1, stride 2): at level 1, TemporalMap(4,4) on X iterates over the
-    parent's X tile (rescaled to 6 columns) while its own dimension (4 after the stride) brings no new column after
-    the first step. MAESTRO rejects such a case only when no later directive holds the input whole; here C's
-    SpatialMap after it does, so the closed form scores it, with the scan's numbers."""
+    """ResNet18's layer3.0.downsample.0 (1x1, stride 2), a random benchmark mapping: below the top level a
+    TemporalMap iterates over its parent's (strided) tile in steps that bring no new elements of its own
+    dimension. MAESTRO rejects such a case only when no later directive of the level holds the input whole; here
+    one does, so the closed form scores it (it used to hand it to the scan, code 6), with the scan's numbers."""
     layer = Layer(name="ds", K=256, C=128, R=1, S=1, Y=28, X=28, stride_y=2, stride_x=2)
-    T, S = KIND_TEMPORAL, KIND_SPATIAL
-    dirs, clusters, nlev = _mapping([
-        [(T, DIM_K, 242, 242), (T, DIM_S, 1, 1), (T, DIM_X, 11, 12), (T, DIM_R, 1, 1), (T, DIM_C, 60, 60),
-         (S, DIM_Y, 5, 6)],
-        [(T, DIM_X, 4, 4), (T, DIM_Y, 5, 6), (S, DIM_C, 2, 2), (T, DIM_R, 1, 1), (T, DIM_S, 1, 1),
-         (T, DIM_K, 136, 136)],
-        [(T, DIM_C, 1, 1), (T, DIM_Y, 4, 4), (T, DIM_K, 60, 60), (T, DIM_S, 1, 1), (T, DIM_R, 1, 1),
-         (S, DIM_X, 1, 2)]], [1, 1, 4])
+    dirs, clusters, nlev = encode(Mapping([
+        TemporalMap(242, 242, "K"), TemporalMap(1, 1, "S"), TemporalMap(11, 12, "X"), TemporalMap(1, 1, "R"),
+        TemporalMap(60, 60, "C"), SpatialMap(5, 6, "Y"), Cluster(1),
+        TemporalMap(4, 4, "X"), TemporalMap(5, 6, "Y"), SpatialMap(2, 2, "C"), TemporalMap(1, 1, "R"),
+        TemporalMap(1, 1, "S"), TemporalMap(136, 136, "K"), Cluster(4),
+        TemporalMap(1, 1, "C"), TemporalMap(4, 4, "Y"), TemporalMap(60, 60, "K"), TemporalMap(1, 1, "S"),
+        TemporalMap(1, 1, "R"), SpatialMap(1, 2, "X")]))
     hw = hw_array(Accelerator.load("edge16"), 64)
     assert _codes(layer, hw, dirs, clusters, nlev)[0] == 0
     codes = np.zeros(1, dtype=np.int64)

@@ -278,7 +278,6 @@ def directive_pass(lvl, inner, v, j, kind, size, ofs, dim0, mpf, mb, nsub, nedge
     far. Returns (code, acc updated); code 0, or the closed form's code
     of the condition that fails. Shared by closed_form and regular.regular_form."""
     V = _V
-    cw[_ix(CW_J + lvl * V + v)] = j
     g_in, g_ie, g_st, g_ed = psum_choices(kind, v, mpf, mb, nedge, ino, sp_out)
     no_new = kind == KIND_TEMPORAL and mpf[_ix(mb + MP_UNIQUE * V + v)] == 0
     no_input = in0 and mpf[_ix(mb + MP_MAPPED_EDGE * V + v)] < 1 and (kind == KIND_TEMPORAL or nedge == 1)
@@ -300,18 +299,6 @@ def directive_pass(lvl, inner, v, j, kind, size, ofs, dim0, mpf, mb, nsub, nedge
     negs, occ_bound, level_bound, lb_psum, pend = acc
     return 0, (negs + neg, occ_bound * big, level_bound * hi, lb_psum * low if lvl == inner else lb_psum,
                pend | (1 << v) if stale else pend)
-
-
-@njit(cache=True, _nrt=False, inline="always")
-def level_code(moved0: float, moved1: float, moved2: float, bw: float, occ_bound: float, negs: int) -> int:
-    """The closed form's verdict on a level after its directives: 0, or the code of the bound it breaks."""
-    if moved0 + moved1 > bw or moved2 > bw:
-        return 4        # a transfer may need more than one NoC send: the max in the runtime may differ
-    if occ_bound > _I32:
-        return 9        # MAESTRO's int occurrence counts would wrap
-    if negs > 1:
-        return 18       # two negative factors make a positive product, a case MAESTRO counts as valid
-    return 0
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -340,6 +327,23 @@ def no_new_rejects(lvl: int, pend: int, dmask: int, tb0: int, tb1: int, cw: np.n
             if not held:
                 return True
     return False
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def level_code(moved0: float, moved1: float, moved2: float, bw: float, acc, lvl: int, dmask: int, tb0: int,
+               tb1: int, cw: np.ndarray) -> int:
+    """The closed form's verdict on a level after its directives (acc: what directive_pass accumulated; cw[CW_J +
+    lvl * V + v]: the level's loop order): 0, or the code of the bound it breaks."""
+    negs, occ_bound, _, _, pend = acc
+    if moved0 + moved1 > bw or moved2 > bw:
+        return 4        # a transfer may need more than one NoC send: the max in the runtime may differ
+    if occ_bound > _I32:
+        return 9        # MAESTRO's int occurrence counts would wrap
+    if negs > 1:
+        return 18       # two negative factors make a positive product, a case MAESTRO counts as valid
+    if pend != 0 and no_new_rejects(lvl, pend, dmask, tb0, tb1, cw):
+        return 6        # steps without new elements: a case may be one MAESTRO rejects, the scan knows
+    return 0
 
 
 @njit(cache=True, _nrt=False)
@@ -412,11 +416,9 @@ def closed_form(nlev, conv, hw, top_dims, tsz, ld, ln, linfo, lmap, lp, tv, tn, 
                                        sp_out, cst, cnst, gst, cw, tin, acc)
             if code != 0:
                 return code
-        code = level_code(moved0, moved1, moved2, bw, acc[1], acc[0])
+        code = level_code(moved0, moved1, moved2, bw, acc, lvl, dmask, tb0, tb1, cw)
         if code != 0:
             return code
-        if acc[4] != 0 and no_new_rejects(lvl, acc[4], dmask, tb0, tb1, cw):
-            return 6
         lb_psum = acc[3]
         bound *= acc[2] * (1.0 + lat)     # R_l <= bound_l x R_(l+1) + lat
     if bound > LIMIT or lb_psum < lat:

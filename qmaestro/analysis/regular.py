@@ -19,8 +19,8 @@ from numba import njit
 from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, HW_NOC_BW, HW_NOC_LATENCY, HW_NUM_UNITS,
                       HW_SIMD_LANES, KIND_SPATIAL, KIND_TEMPORAL, LAYER_DIMS, LAYER_STRIDE_X, LAYER_STRIDE_Y,
                       MAX_LEVELS, NUM_DIMS)
-from .closed import (CW_NE, CW_NEED, CW_SPV, CW_T, LIMIT, MAX_TERMS, _column_max, _largest_count, directive_pass,
-                     finish_closed, level_code, no_new_rejects)
+from .closed import (CW_J, CW_NE, CW_NEED, CW_SPV, CW_T, LIMIT, MAX_TERMS, _column_max, _largest_count,
+                     directive_pass, finish_closed, level_code)
 from .cmath import cdiv
 from .levels import (LI_NEDGE, LI_NSUB, LP_SP0, LP_TMASK, MP_MAPPED, MP_MAPPED_EDGE, MP_UNIQUE, MP_UNIQUE_EDGE,
                      _ix, breaks_parse, edge_count, reuse_counts)
@@ -28,19 +28,19 @@ from .traffic import T_OUTPUT
 
 _V = NUM_DIMS
 # rw (int64, flat), per (level l, dimension v) at l * V + v: the directive's kind, tile size and offset (strided
-# tiles rescaled), its row in the level's loop order, and the level's dimension table (build_levels' sdim)
+# tiles rescaled) and the level's dimension table (build_levels' sdim); its row in the level's loop order goes to
+# closed_form's cw[CW_J + l * V + v], where the closed form's passes read it
 RW_KIND = 0
 RW_SIZE = RW_KIND + MAX_LEVELS * _V
 RW_OFS = RW_SIZE + MAX_LEVELS * _V
-RW_J = RW_OFS + MAX_LEVELS * _V
-RW_SD = RW_J + MAX_LEVELS * _V
+RW_SD = RW_OFS + MAX_LEVELS * _V
 RW_JSP = RW_SD + MAX_LEVELS * _V     # per level: the row of its SpatialMap
 NRW = RW_JSP + MAX_LEVELS
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _parse_level(layer, dl, lvl, dmask, rw) -> tuple[int, int]:
-    """The level's directives into rw; (row of its SpatialMap, its dimension), or (-1, code) when the level is
+def _parse_level(layer, dl, lvl, dmask, rw, cw) -> tuple[int, int]:
+    """The level's directives into rw (their rows into cw); (row of its SpatialMap, its dimension), or (-1, code) when the level is
     not regular or breaks a parser rule (the general path then reports it)."""
     full_r = layer[LAYER_DIMS + DIM_R]
     full_s = layer[LAYER_DIMS + DIM_S]
@@ -71,7 +71,7 @@ def _parse_level(layer, dl, lvl, dmask, rw) -> tuple[int, int]:
         rw[RW_KIND + p] = kind
         rw[RW_SIZE + p] = size
         rw[RW_OFS + p] = ofs
-        rw[RW_J + p] = n
+        cw[CW_J + p] = n
         n += 1
     if seen != dmask or nsp != 1:
         return -1, 22
@@ -146,7 +146,7 @@ def regular_form(layer, hw, dl, cl, nlev, conv, dims, nd, dmask, tmb, tsz, tm, l
     # every level parsed first: a parser rule broken by a later level takes precedence over the closed form's
     # verdict on an earlier one (as in build_levels)
     for lvl in range(nlev):
-        jsp, vsp = _parse_level(layer, dl, lvl, dmask, rw)
+        jsp, vsp = _parse_level(layer, dl, lvl, dmask, rw, cw)
         if jsp < 0:
             return vsp
         rw[_ix(RW_JSP + lvl)] = jsp
@@ -196,7 +196,7 @@ def regular_form(layer, hw, dl, cl, nlev, conv, dims, nd, dmask, tmb, tsz, tm, l
             for q in range(nd):
                 v = dims[q]
                 p = _ix(v)
-                j = _ix(rw[RW_J + p])
+                j = _ix(cw[CW_J + p])
                 ld[0, j, 0] = rw[RW_KIND + p]
                 ld[0, j, 1] = v
                 ld[0, j, 2] = rw[RW_SIZE + p]
@@ -226,24 +226,22 @@ def regular_form(layer, hw, dl, cl, nlev, conv, dims, nd, dmask, tmb, tsz, tm, l
             dim0 = layer[LAYER_DIMS + v] if lvl == 0 else mpf[_ix(mb - 4 * V + MP_MAPPED * V + v)]
             # the same step with the kind (and the top or innermost level) a constant: LLVM drops the code of the rest
             if kind == KIND_TEMPORAL and lvl == 0:
-                code, acc = directive_pass(0, inner, v, rw[RW_J + p], KIND_TEMPORAL, size, ofs, dim0, mpf, mb,
+                code, acc = directive_pass(0, inner, v, cw[CW_J + p], KIND_TEMPORAL, size, ofs, dim0, mpf, mb,
                                            nsub, nedge, in0, ino, sp_out, cst, cnst, gst, cw, tin, acc)
             elif kind == KIND_TEMPORAL and lvl == inner:
-                code, acc = directive_pass(lvl, lvl, v, rw[RW_J + p], KIND_TEMPORAL, size, ofs, dim0, mpf, mb,
+                code, acc = directive_pass(lvl, lvl, v, cw[CW_J + p], KIND_TEMPORAL, size, ofs, dim0, mpf, mb,
                                            nsub, nedge, in0, ino, sp_out, cst, cnst, gst, cw, tin, acc)
             elif kind == KIND_TEMPORAL:
-                code, acc = directive_pass(lvl, inner, v, rw[RW_J + p], KIND_TEMPORAL, size, ofs, dim0, mpf, mb,
+                code, acc = directive_pass(lvl, inner, v, cw[CW_J + p], KIND_TEMPORAL, size, ofs, dim0, mpf, mb,
                                            nsub, nedge, in0, ino, sp_out, cst, cnst, gst, cw, tin, acc)
             else:
-                code, acc = directive_pass(lvl, inner, v, rw[RW_J + p], kind, size, ofs, dim0, mpf, mb, nsub, nedge,
+                code, acc = directive_pass(lvl, inner, v, cw[CW_J + p], kind, size, ofs, dim0, mpf, mb, nsub, nedge,
                                            in0, ino, sp_out, cst, cnst, gst, cw, tin, acc)
             if code != 0:
                 return code
-        code = level_code(moved0, moved1, moved2, bw, acc[1], acc[0])
+        code = level_code(moved0, moved1, moved2, bw, acc, lvl, dmask, tb0, tb1, cw)
         if code != 0:
             return code
-        if acc[4] != 0 and no_new_rejects(lvl, acc[4], dmask, tb0, tb1, cw):
-            return 6
         lb_psum = acc[3]
         bound *= acc[2] * (1.0 + lat)
     if bound > LIMIT or lb_psum < lat:
