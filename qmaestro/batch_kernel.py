@@ -8,7 +8,7 @@ analysis call and a scoring call saves a dispatch and the Python between them (a
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .jit import njit
 
 from .analysis.kernel import DETAIL_LEN, score_batch_core
 from .analysis.metrics import NUM_METRICS

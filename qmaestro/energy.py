@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-from numba import njit
+from .jit import njit
 
 from .errors import InputError
 from .yamlio import load_yaml

@@ -37,7 +37,7 @@ from functools import cached_property, lru_cache
 from typing import Any, Mapping as TMapping, Sequence
 
 import numpy as np
-from numba import njit
+from .jit import njit
 
 from .accelerator import Accelerator
 from .energy import (COUNT_KINDS, TENSOR_COMPONENTS, TENSORS, EnergyCoefficients, TechTable, coefficients,

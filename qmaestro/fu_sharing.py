@@ -19,7 +19,7 @@ instead of running a dozen numpy passes per population.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .jit import njit
 
 from .arrays import DIM_C, DIM_K, DIM_M, DIM_N, DIM_X, DIM_XP, DIM_Y, DIM_YP, KIND_SPATIAL, NUM_DIMS
 from .layer import Layer

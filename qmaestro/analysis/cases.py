@@ -8,7 +8,7 @@ arithmetic intensity from the last), so we reproduce it.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from ..jit import njit
 
 from ..arrays import KIND_TEMPORAL, NUM_DIMS
 from .cmath import cdiv, wrap_int32

@@ -39,10 +39,10 @@ and the L1 tile sizes ride on the top-down pass.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from ..arrays import HW_NOC_BW, HW_NOC_LATENCY, HW_OFFCHIP_BW, HW_SIMD_LANES, KIND_TEMPORAL, MAX_LEVELS, NUM_DIMS
+from ..jit import njit
 from .cases import POS_INIT, ST_EDGE, ST_OCC, ST_POS, ST_SP_EDGE_EDGE, ST_UNROLL, \
     put_states, state_shape
 from .cmath import cdiv

@@ -1,7 +1,7 @@
 """C++ integer semantics that MAESTRO's numbers depend on (truncating division, int32 wrap-around)."""
 from __future__ import annotations
 
-from numba import njit
+from ..jit import njit
 
 
 @njit(cache=True, _nrt=False, inline="always")

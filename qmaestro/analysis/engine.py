@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from ..jit import njit
 
 from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, HW_NOC_BW, HW_NOC_LATENCY, HW_OFFCHIP_BW,
                       HW_SIMD_LANES, KIND_SPATIAL, KIND_TEMPORAL, NUM_DIMS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from ..jit import njit
 
 from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_Y, HW_NOC_BW, HW_NUM_UNITS, HW_SIMD_LANES, LAYER_DIMS,
                       LAYER_TYPE, LT_GEMM, MAX_LEVELS, NUM_DIMS)
@@ -397,6 +397,25 @@ def analyze_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, deta
                 _score_row(hw, cf, metrics[i])
 
 
+@njit(cache=True, _nrt=False)
+def _regular_pass(layer, hw, dirs, clusters, nlevels, metrics, status, detail, conv, rdims, rnd, rmask, tmb, tsz, tm,
+                  ld, ln, linfo, lmap, mpf, lp, cst, cnst, gst, cw, ws, rw, cf, rest) -> int:
+    """score_batch_core's first pass, without NRT: the per-mapping views it takes then cost no reference counts."""
+    nrest = 0
+    for i in range(dirs.shape[0]):
+        for k in range(DETAIL_LEN):
+            detail[i, k] = 0
+        for c in range(metrics.shape[1]):
+            metrics[i, c] = np.nan
+        if regular_form(layer, hw, dirs[i], clusters[i], nlevels[i], conv, rdims, rnd, rmask, tmb, tsz, tm, ld, ln,
+                        linfo, lmap, mpf, lp, cst, cnst, gst, cw, ws, rw, cf) == 0 and _score_row(hw, cf, metrics[i]):
+            status[i] = R_OK
+        else:
+            rest[nrest] = i
+            nrest += 1
+    return nrest
+
+
 @njit(cache=True)
 def score_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, detail) -> None:
     """analyze_batch_core(..., fast=True, score=True) in two passes: regular mappings (regular.py) in a loop of their
@@ -412,18 +431,8 @@ def score_batch_core(layer, hw, dirs, clusters, nlevels, metrics, status, detail
     rdims, rnd, rmask = _regular_dims(layer)
     rw = np.zeros(NRW, dtype=np.int64)
     rest = np.empty(n, dtype=np.int64)
-    nrest = 0
-    for i in range(n):
-        for k in range(DETAIL_LEN):
-            detail[i, k] = 0
-        for c in range(metrics.shape[1]):
-            metrics[i, c] = np.nan
-        if regular_form(layer, hw, dirs[i], clusters[i], nlevels[i], conv, rdims, rnd, rmask, tmb, tsz, tm, ld, ln,
-                        linfo, lmap, mpf, lp, cst, cnst, gst, cw, ws, rw, cf) == 0 and _score_row(hw, cf, metrics[i]):
-            status[i] = R_OK
-        else:
-            rest[nrest] = i
-            nrest += 1
+    nrest = _regular_pass(layer, hw, dirs, clusters, nlevels, metrics, status, detail, conv, rdims, rnd, rmask, tmb,
+                          tsz, tm, ld, ln, linfo, lmap, mpf, lp, cst, cnst, gst, cw, ws, rw, cf, rest)
     if nrest == 0:
         return
     pick = rest[:nrest]

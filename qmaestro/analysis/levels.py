@@ -12,13 +12,14 @@ as (status, detail).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.core.extending import intrinsic
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from ..arrays import (DIM_C, DIM_K, DIM_M, DIM_N, DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, HW_NUM_UNITS,
                       KIND_SPATIAL, KIND_TEMPORAL, LAYER_DIMS, LAYER_STRIDE_X, LAYER_STRIDE_Y, LAYER_TYPE,
                       LT_GEMM, MAX_LEVELS, NUM_DIMS)
+from ..jit import njit
 from .cmath import cdiv
 from .metrics import (R_CLUSTER_GT_UNITS, R_CLUSTER_LT1, R_LEVELS, R_MANY_SPATIAL, R_NO_SPATIAL, R_OK,
                       R_OUTPUT_DIM_NO_FILTER, R_PARTIAL_RS, R_UNKNOWN_DIM, R_ZERO_SIZE, R_BAD_NLEVELS,

@@ -14,7 +14,7 @@ tests/test_analysis_regular.py compares the two on fuzzed, GA-like and benchmark
 """
 from __future__ import annotations
 
-from numba import njit
+from ..jit import njit
 
 from ..arrays import (DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, HW_NOC_BW, HW_NOC_LATENCY, HW_NUM_UNITS,
                       HW_SIMD_LANES, KIND_SPATIAL, KIND_TEMPORAL, LAYER_DIMS, LAYER_STRIDE_X, LAYER_STRIDE_Y,

@@ -9,7 +9,7 @@ The rules, including their asymmetries, are MAESTRO's; tests pin them against MA
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from ..jit import njit
 
 from ..arrays import DIM_R, DIM_S, DIM_X, DIM_XP, DIM_Y, DIM_YP, KIND_SPATIAL, KIND_TEMPORAL
 from .cases import POS_INIT, POS_STEADY, VS_EDGE, VS_POS, VS_SP_EDGE_EDGE, VS_UNROLL
