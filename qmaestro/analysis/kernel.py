@@ -42,7 +42,7 @@ def _int32(x: int) -> int:
 
 @njit(cache=True)
 def _div(a: float, b: float) -> float:
-    """IEEE division (x/0 = inf or NaN) without numba's ZeroDivisionError."""
+    """IEEE division (x/0 = inf or NaN), spelled out: it does not depend on the error model it is compiled with."""
     if b != 0.0:
         return a / b
     if a == 0.0 or math.isnan(a):
